@@ -1,0 +1,46 @@
+"""The one error hierarchy of vnsearch.
+
+Every error the library raises on purpose is a :class:`VnsearchError`; its message is
+written for the person at the terminal and says what to do next. The CLI turns these
+into a message on stderr and an exit status, never a traceback.
+"""
+
+
+class VnsearchError(Exception):
+    """Base class of every error vnsearch raises on purpose."""
+
+
+class IndexNotFoundError(VnsearchError):
+    """Raised when opening an index folder that holds no vnsearch index."""
+
+
+class IndexExistsError(VnsearchError):
+    """Raised by ``Index.create`` when the folder already holds an index."""
+
+
+class IndexVersionError(VnsearchError):
+    """Raised when an index was written by an incompatible version of vnsearch."""
+
+
+class IndexBusyError(VnsearchError):
+    """Raised when another process holds the index's write lock past the timeout."""
+
+
+class DocumentError(VnsearchError):
+    """Raised (or reported) for one input document that cannot be indexed.
+
+    ``source`` names the file, ``line`` the line in it (1-based) when known.
+    """
+
+    def __init__(self, message, source=None, line=None):
+        self.source = source
+        self.line = line
+        self.reason = message
+        where = source if source is not None else "<input>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class QueryError(VnsearchError):
+    """Raised for a query that cannot be run (for example, a bad date filter)."""
