@@ -1,0 +1,126 @@
+"""The command line, driven through click's CliRunner and, where it matters, a real process."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from vnsearch.cli import EXIT_SKIPPED, cli
+
+from conftest import SEEDS
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def seeded(tmp_path, runner):
+    index = tmp_path / "index"
+    result = runner.invoke(cli, ["index", str(SEEDS), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def test_index_prints_a_summary(tmp_path, runner):
+    result = runner.invoke(cli, ["index", str(SEEDS), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0
+    assert "Indexed 2 documents (2 added, 0 updated, 0 unchanged, 0 removed), skipped 0" \
+        in result.stderr
+
+
+def test_reindexing_replaces_instead_of_duplicating(seeded, runner):
+    result = runner.invoke(cli, ["index", str(SEEDS), "--index", str(seeded)])
+    assert "(0 added, 0 updated, 2 unchanged" in result.stderr
+    info = json.loads(runner.invoke(cli, ["info", "--json", "--index", str(seeded)]).stdout)
+    assert info["documents"] == 2
+
+
+def test_search_prints_rank_title_date_id_and_marked_snippet(seeded, runner):
+    result = runner.invoke(cli, ["search", "cong nghe thong tin", "--index", str(seeded)])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
+    assert lines[1] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
+    assert "**" in lines[2]
+
+
+def test_search_json_lines(seeded, runner):
+    result = runner.invoke(cli, ["search", "dầu", "--json", "--index", str(seeded)])
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert hits and set(hits[0]) >= {"id", "title", "date", "score", "snippet", "highlights"}
+    assert "dầu" in result.stdout  # ensure_ascii off
+    for hit in hits:
+        for start, end in hit["highlights"]:
+            assert hit["snippet"][start:end].lower() in ("dầu", "dấu", "đầu", "dâu", "dau")
+
+
+def test_search_limit_dates_and_sort(seeded, runner):
+    args = ["search", "năm 2020", "--json", "--index", str(seeded)]
+    assert len(runner.invoke(cli, args + ["--limit", "1"]).stdout.splitlines()) == 1
+    late = runner.invoke(cli, args + ["--from", "2020-12-20"]).stdout.splitlines()
+    assert [json.loads(h)["id"] for h in late] == ["000_e100c7771be25e8a.txt"]
+    by_date = [json.loads(h)["date"] for h in runner.invoke(cli, args + ["--sort", "date"]).stdout.splitlines()]
+    assert by_date == sorted(by_date, reverse=True)
+
+
+def test_index_location_from_environment(seeded, runner):
+    result = runner.invoke(cli, ["search", "dầu khí", "--json"], env={"VNSEARCH_INDEX": str(seeded)})
+    assert result.exit_code == 0 and result.stdout
+
+
+def test_missing_index_is_a_clear_error(tmp_path, runner):
+    result = runner.invoke(cli, ["search", "dầu", "--index", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: No index at {tmp_path / 'nowhere'}: create one with")
+    assert "Traceback" not in result.output
+
+
+def test_empty_query_is_a_clear_error(seeded, runner):
+    result = runner.invoke(cli, ["search", "?!", "--index", str(seeded)])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Nothing to search for in '?!': type some words.\n"
+
+
+def test_bad_input_is_reported_and_the_rest_indexed(tmp_path, runner):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Tin tốt\nNgày phát hành: 1/2/2021 9:00:00 AM\nNội dung.",
+                                   encoding="utf-8")
+    (docs / "empty.txt").write_text("", encoding="utf-8")
+    (docs / "bad.jsonl").write_text('{"id": "a", "title": "Một", "body": "x"}\n[1, 2]\n',
+                                    encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(docs), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == EXIT_SKIPPED
+    assert "empty.txt" in result.stderr and "bad.jsonl:2" in result.stderr
+    assert "Indexed 2 documents" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_delete_and_info(seeded, runner):
+    result = runner.invoke(cli, ["delete", "000_e100c7771be25e8a.txt", "--index", str(seeded)])
+    assert result.exit_code == 0 and "1 removed" in result.stderr
+    info = runner.invoke(cli, ["info", "--index", str(seeded)]).stdout
+    assert "Documents:  1" in info and "2020-12-18 to 2020-12-18" in info
+
+
+def _run(*args, **kwargs):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, **kwargs)
+
+
+def test_help_does_not_load_the_model_or_whoosh():
+    code = ("import sys\nfrom vnsearch.cli import cli\n"
+            "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('whoosh', 'vnsearch.segment', 'pyvi', 'sklearn') "
+            "if m in sys.modules))")
+    result = _run("-c", code)
+    assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+def test_python_dash_m_and_real_process(seeded):
+    result = _run("-m", "vnsearch", "search", "giám đốc", "--index", str(seeded))
+    assert result.returncode == 0, result.stderr
+    assert "004_4f50b4cc4493e74c.txt" in result.stdout

@@ -1,0 +1,163 @@
+"""Ranking, matching and query syntax, on the seeds and on small articles of our own."""
+
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vnsearch import QueryError
+from vnsearch.search import parse_query
+
+from conftest import ids
+
+
+# -- the seeds: what the end-to-end issue promises -----------------------------------
+
+def test_compound_word_is_found_by_its_parts(seeds_index):
+    # pyvi makes "Phó Tổng Giám đốc" one token; "giám đốc" must still find it.
+    assert "004_4f50b4cc4493e74c.txt" in ids(seeds_index.search("giám đốc"))
+
+
+@pytest.mark.parametrize("query", ["cong nghe thong tin", "công nghệ thông tin",
+                                   "CÔNG NGHỆ THÔNG TIN"])
+def test_unaccented_and_any_case_find_cong_nghe_thong_tin(seeds_index, query):
+    assert ids(seeds_index.search(query))[0] == "004_4f50b4cc4493e74c.txt"
+
+
+def test_misplaced_tone_mark_is_searchable(seeds_index):
+    # The seed writes "điện thọai"; the reader types "điện thoại".
+    hits = seeds_index.search('"điện thoại"')
+    assert ids(hits) == ["004_4f50b4cc4493e74c.txt"]
+    assert "điện thọai" in [hits[0].snippet[s:e] for s, e in hits[0].highlights]
+
+
+# -- diacritics ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["dầu", "dau", "dầu khí", "dau khi", "DAU KHI"])
+def test_accented_and_unaccented_queries_find_dau_khi(articles_index, query):
+    assert ids(articles_index.search(query))[0] == "dau-khi"
+
+
+@pytest.mark.parametrize("query", ["hòa bình", "hoà bình", "hoa binh", "thủy lợi", "thuỷ lợi"])
+def test_both_tone_mark_styles_match(articles_index, query):
+    assert ids(articles_index.search(query))[0] == "hoa-binh"
+
+
+def test_accented_query_marks_only_exact_syllables(seeds_index):
+    hit = seeds_index.search("thông")[0]
+    assert {hit.snippet[s:e].lower() for s, e in hit.highlights} == {"thông"}
+
+
+def test_exact_diacritics_rank_above_folded_match(articles_index):
+    assert ids(articles_index.search("bán hàng"))[:2] == ["ban-hang", "ban-hang-2"]
+    assert ids(articles_index.search("bạn hàng"))[:2] == ["ban-hang-2", "ban-hang"]
+
+
+def test_unaccented_query_matches_every_reading(articles_index):
+    assert set(ids(articles_index.search("ban hang"))) >= {"ban-hang", "ban-hang-2"}
+
+
+def test_unaccented_query_highlights_accented_words(articles_index):
+    hit = articles_index.search("dau khi")[0]
+    marked = [hit.snippet[s:e] for s, e in hit.highlights]
+    assert marked == ["dầu khí", "dầu"]
+
+
+# -- ranking -----------------------------------------------------------------------------
+
+def test_phrase_ranks_above_scattered_words(articles_index):
+    ranked = ids(articles_index.search("công nghệ thông tin"))
+    assert ranked.index("cntt") < ranked.index("scattered")
+
+
+def test_title_match_outweighs_body_match(articles_index):
+    ranked = ids(articles_index.search("bóng đá công nhân"))
+    assert ranked[0] == "title-match"
+
+
+# -- query syntax ------------------------------------------------------------------------
+
+def test_quoted_phrase_requires_adjacent_words(articles_index):
+    assert ids(articles_index.search('"công nghệ thông tin"')) == ["cntt"]
+
+
+def test_minus_excludes(articles_index):
+    found = ids(articles_index.search("hàng -bạn"))
+    assert "ban-hang" in found and "ban-hang-2" not in found
+
+
+def test_minus_phrase_excludes(articles_index):
+    found = ids(articles_index.search('thông -"công nghệ"'))
+    assert "scattered" in found and "cntt" not in found
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('dầu khí "công nghệ" -xăng', (["công nghệ"], ["xăng"], "dầu khí")),
+    ('"unbalanced quote', (["unbalanced quote"], [], "")),
+    ("a - b", ([], [], "a - b")),
+])
+def test_parse_query(query, expected):
+    parsed = parse_query(query)
+    assert (parsed.phrases, parsed.excluded, parsed.text) == expected
+
+
+# -- dates and sorting -----------------------------------------------------------------
+
+def test_date_filter_is_inclusive(articles_index):
+    found = ids(articles_index.search("công ty", date_from="2020-12-30", date_to="2021-01-01"))
+    assert sorted(found) == ["ban-hang-2", "dau-khi"]
+
+
+def test_sort_by_date_newest_first(articles_index):
+    hits = articles_index.search("công", sort="date", limit=20)
+    dates = [hit.date for hit in hits if hit.date]
+    assert dates == sorted(dates, reverse=True) and len(dates) >= 3
+
+
+def test_hit_fields(articles_index):
+    hit = articles_index.search("dầu khí")[0]
+    assert hit.title == "Sản lượng dầu khí năm 2020"
+    assert hit.date == datetime(2020, 12, 30)
+    assert hit.score > 0
+
+
+# -- hostile queries -------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["", "   ", "!!!", "?", "-", '"', '""', "-\"\"", "^",
+                                   "\\", "'", "*:()"])
+def test_queries_with_nothing_to_search_say_so(articles_index, query):
+    with pytest.raises(QueryError, match="Nothing to search for"):
+        articles_index.search(query)
+
+
+@pytest.mark.parametrize("query", ["dầu*", "title:dầu", "(dầu OR khí)", "NOT dầu", "dầu~2",
+                                   "dầu^3", '"dầu khí', "dầu -", "\x00dầu", "dầu\\"])
+def test_whoosh_syntax_is_just_text(articles_index, query):
+    assert "dau-khi" in ids(articles_index.search(query))
+
+
+@pytest.mark.parametrize("query", ["AND", "[a TO z]", "--dầu", "-dầu"])
+def test_odd_queries_still_run(articles_index, query):
+    articles_index.search(query)
+
+
+def test_bad_dates_and_options_are_query_errors(articles_index):
+    with pytest.raises(QueryError, match="YYYY-MM-DD"):
+        articles_index.search("dầu", date_from="30/12/2020 nonsense")
+    with pytest.raises(QueryError, match="empty"):
+        articles_index.search("dầu", date_from="2021-01-01", date_to="2020-01-01")
+    with pytest.raises(QueryError):
+        articles_index.search("dầu", sort="popularity")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_any_query_gives_results_or_a_query_error(articles_index, query):
+    try:
+        results = articles_index.search(query)
+    except QueryError:
+        return
+    for hit in results:
+        for start, end in hit.highlights:
+            assert 0 <= start < end <= len(hit.snippet)

@@ -1,0 +1,135 @@
+"""Turn Vietnamese text into index terms: syllables and words, exact and folded.
+
+One analysis of a text yields every form the index needs, so pyvi (the expensive part)
+runs once per field, never once per derived form:
+
+==================  ==========================  ==================================
+form                example for "Công nghệ"     why
+==================  ==========================  ==================================
+exact syllable      ``công``  ``nghệ``          matches the diacritics the user typed
+folded syllable     ``~cong`` ``~nghe``         unaccented queries match every reading
+exact word          ``công_nghệ``               pyvi compounds: precision
+folded word         ``~cong_nghe``
+folded pair         ``>cong nghe``              adjacent syllables: proximity
+==================  ==========================  ==================================
+
+Positions count syllables (punctuation takes none), so phrase queries work on the
+syllable forms; a word sits at the position of its first syllable.
+
+This module knows nothing of Whoosh: the schema wraps it in a Whoosh analyzer.
+"""
+
+from dataclasses import dataclass
+
+from . import segment
+from .normalize import fold, normalize_with_offsets
+
+FOLDED = "~"
+"""Prefix of folded terms (a syllable or word with its diacritics removed)."""
+
+PAIR = ">"
+"""Prefix of folded syllable-pair terms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Syllable:
+    """One syllable of analysed text.
+
+    ``text`` is the normalised lower-case syllable, ``folded`` the same without
+    diacritics, ``start``/``end`` its span in the *original* text, and ``joined``
+    whether it follows the previous syllable with no punctuation in between.
+    """
+
+    text: str
+    folded: str
+    start: int
+    end: int
+    joined: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The syllables of a text and pyvi's words over them.
+
+    ``words`` holds ``(first, stop)`` syllable-index ranges of the multi-syllable words
+    only; a one-syllable word is just its syllable.
+    """
+
+    syllables: list[Syllable]
+    words: list[tuple[int, int]]
+
+
+def analyse(text: str) -> Analysis:
+    """Normalise and segment ``text``; spans point into ``text`` as given.
+
+    >>> [s.text for s in analyse("Công nghệ, thông tin").syllables]
+    ['công', 'nghệ', 'thông', 'tin']
+    """
+    normalised, offsets = normalize_with_offsets(text)
+    pieces, words = segment.segment(normalised)
+    syllables: list[Syllable] = []
+    index_of: dict[int, int] = {}  # piece index -> syllable index, for word pieces only
+    previous_piece = -2
+    for number, (piece, start, end) in enumerate(pieces):
+        if not _is_wordlike(piece):
+            continue
+        if piece.endswith("."):  # pyvi keeps the dot of abbreviations such as "TP."
+            piece, end = piece[:-1], end - 1
+        if offsets is not None:
+            start, end = offsets[start], _source_end(offsets, end)
+        lower = piece.lower()
+        index_of[number] = len(syllables)
+        syllables.append(
+            Syllable(lower, fold(lower), start, end, joined=previous_piece == number - 1)
+        )
+        previous_piece = number
+    multi = []
+    for first, stop in words:
+        if stop - first > 1 and all(n in index_of for n in range(first, stop)):
+            multi.append((index_of[first], index_of[stop - 1] + 1))
+    return Analysis(syllables, multi)
+
+
+def _source_end(offsets: list[int], end: int) -> int:
+    """Where a span ending at ``end`` of the normalised text ends in the source.
+
+    A character NFC could not compose (a stray combining mark) shares its cluster's
+    source offset; a span ending before it must still end after the whole cluster.
+    """
+    cluster = offsets[end - 1] if end else 0
+    while end < len(offsets) - 1 and offsets[end] == cluster:
+        end += 1
+    return offsets[end]
+
+
+def _is_wordlike(piece: str) -> bool:
+    # pyvi also yields punctuation, "\n" and "==>"; only pieces with a letter or digit
+    # are searchable.
+    return any(c.isalnum() for c in piece)
+
+
+def terms(analysis: Analysis) -> list[tuple[str, int]]:
+    """Every index term of an analysis with its position, in document order."""
+    out: list[tuple[str, int]] = []
+    syllables = analysis.syllables
+    for position, syllable in enumerate(syllables):
+        folded = syllable.folded
+        out.append((syllable.text, position))
+        out.append((FOLDED + folded, position))
+        if position + 1 < len(syllables) and syllables[position + 1].joined:
+            out.append((PAIR + folded + " " + syllables[position + 1].folded, position))
+    for first, stop in analysis.words:
+        word = syllables[first:stop]
+        out.append(("_".join(s.text for s in word), first))
+        out.append((FOLDED + "_".join(s.folded for s in word), first))
+    return out
+
+
+def postings(analysis: Analysis) -> dict[str, list[int]]:
+    """Index terms mapped to their sorted positions."""
+    found: dict[str, list[int]] = {}
+    for term, position in terms(analysis):
+        found.setdefault(term, []).append(position)
+    for positions in found.values():
+        positions.sort()
+    return found

@@ -1,0 +1,242 @@
+"""The ``vnsearch`` command: a thin layer over :class:`vnsearch.Index`.
+
+Each command opens the index, calls one library method and prints the result: results
+on stdout, progress and messages on stderr. Library errors become one-line messages in
+one place (:class:`_Group`); no traceback reaches the user. Heavy modules (Whoosh, the
+segmentation model) load inside the commands, so ``vnsearch --help`` stays instant.
+
+Exit status: 0 success, 1 error, 2 bad usage, 3 finished but some input was skipped.
+"""
+
+import json
+import sys
+
+import click
+
+from .errors import VnsearchError
+
+EXIT_SKIPPED = 3
+
+
+class _Group(click.Group):
+    """Turns vnsearch errors into clean messages for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except VnsearchError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; everything committed so far is kept.", err=True)
+            sys.exit(130)
+
+
+def index_option(function):
+    """``--index DIR``, on every command, defaulting to $VNSEARCH_INDEX or ./index."""
+    return click.option(
+        "--index", "index_path", envvar="VNSEARCH_INDEX", default="index",
+        show_default="./index or $VNSEARCH_INDEX", metavar="DIR",
+        type=click.Path(file_okay=False), help="The index folder.")(function)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vnsearch")
+def cli():
+    """Full-text search for Vietnamese documents, with or without diacritics.
+
+    \b
+    Example:
+        vnsearch index seeds
+        vnsearch search "công nghệ thông tin"
+    """
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--prune", is_flag=True,
+              help="Also remove documents whose files under PATHS are gone.")
+@index_option
+def index_command(paths, prune, index_path):
+    """Index article files, JSON Lines files (.jsonl, .jsonl.gz) and folders of them.
+
+    Re-running on the same folders only re-analyses new or changed documents.
+
+    \b
+    Example:
+        vnsearch index seeds ../archive/2021.jsonl.gz
+    """
+    from .index import Index
+    index = Index.open_or_create(index_path)
+    with _ProgressBar("Indexing") as progress:
+        report = index.add_paths(paths, prune=prune, progress=progress)
+    _finish(report)
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many hits to show.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="Rank by relevance, or newest first.")
+@click.option("--field", "fields", multiple=True, type=click.Choice(["title", "body"]),
+              help="Search only this field (repeatable). Default: title and body.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@index_option
+def search_command(query, limit, date_from, date_to, sort, fields, as_json, index_path):
+    """Search the index. Words may be typed with or without diacritics.
+
+    \b
+    "quoted words" must be adjacent; -word excludes documents with it.
+    Example:
+        vnsearch search 'dau khi -"khí đốt"' --from 2020-01-01 --sort date
+    """
+    from .index import Index
+    index = Index.open(index_path)
+    results = index.search(query, limit=limit, date_from=date_from, date_to=date_to,
+                           sort=sort, fields=list(fields) or None)
+    if as_json:
+        for hit in results:
+            click.echo(json.dumps(_hit_json(hit, results), ensure_ascii=False))
+    else:
+        if results.restored:
+            click.echo(f"Kết quả cho: {results.restored}")
+        color = sys.stdout.isatty()
+        for rank, hit in enumerate(results, 1):
+            date = f"{hit.date:%Y-%m-%d}" if hit.date else "no date"
+            click.echo(click.style(f"{rank}. {hit.title}", bold=True) if color
+                       else f"{rank}. {hit.title}")
+            click.echo(f"   {date} · {hit.id}")
+            click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
+    if not results:
+        click.echo(f"No results for {query!r}.", err=True)
+
+
+@cli.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete_command(ids, index_path):
+    """Remove documents by id.
+
+    \b
+    Example:
+        vnsearch delete 000_e100c7771be25e8a.txt
+    """
+    from .index import Index
+    _finish(Index.open(index_path).delete(ids))
+
+
+@cli.command("rebuild")
+@index_option
+def rebuild_command(index_path):
+    """Rebuild the index beside the live one and swap it in atomically.
+
+    Searches keep working meanwhile. Also upgrades an index written by an older version.
+
+    \b
+    Example:
+        vnsearch rebuild --index ./index
+    """
+    from .index import Index
+    with _ProgressBar("Rebuilding") as progress:
+        report = Index.rebuild(index_path, progress=progress)
+    _finish(report)
+
+
+@cli.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_option
+def info_command(as_json, index_path):
+    """Show document count, date range, size on disk, last update and format version.
+
+    \b
+    Example:
+        vnsearch info --json
+    """
+    from .index import Index
+    info = Index.open(index_path).info()
+    fields = {
+        "path": info.path, "documents": info.documents,
+        "date_from": info.date_from.isoformat() if info.date_from else None,
+        "date_to": info.date_to.isoformat() if info.date_to else None,
+        "size_bytes": info.size_bytes,
+        "updated": info.updated.isoformat() if info.updated else None,
+        "format_version": info.format_version, "sources": info.sources,
+    }
+    if as_json:
+        click.echo(json.dumps(fields, ensure_ascii=False))
+        return
+    click.echo(f"Index:      {info.path}")
+    click.echo(f"Documents:  {info.documents}")
+    dates = (f"{info.date_from:%Y-%m-%d} to {info.date_to:%Y-%m-%d}"
+             if info.date_from else "no dated documents")
+    click.echo(f"Dates:      {dates}")
+    click.echo(f"Size:       {info.size_bytes / 1e6:.1f} MB")
+    click.echo(f"Updated:    {fields['updated'] or 'never'}")
+    click.echo(f"Format:     {info.format_version}")
+    for source in info.sources:
+        click.echo(f"Source:     {source}")
+
+
+def _hit_json(hit, results) -> dict:
+    return {"id": hit.id, "title": hit.title,
+            "date": hit.date.isoformat() if hit.date else None,
+            "score": round(hit.score, 4), "snippet": hit.snippet,
+            "highlights": [list(span) for span in hit.highlights],
+            "restored": results.restored}
+
+
+def _marked(snippet: str, spans, color: bool) -> str:
+    """The snippet with highlighted spans in colour, or between ** when piped."""
+    out, last = [], 0
+    for start, end in spans:
+        out.append(snippet[last:start])
+        word = snippet[start:end]
+        out.append(click.style(word, fg="yellow", bold=True) if color else f"**{word}**")
+        last = end
+    out.append(snippet[last:])
+    return "".join(out)
+
+
+class _ProgressBar:
+    """A progress callback drawing a bar on stderr once the total is known."""
+
+    def __init__(self, label):
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done, total):
+        if self.bar is None and total:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+            self.done = done
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+def _finish(report) -> None:
+    """Print the problems and the summary of an indexing run; set the exit status."""
+    for problem in report.problems:
+        kind = "warning" if type(problem).__name__ == "DocumentWarning" else "skipped"
+        click.echo(f"{kind}: {problem}", err=True)
+    click.echo(
+        f"Indexed {report.indexed} documents ({report.added} added, {report.updated} "
+        f"updated, {report.unchanged} unchanged, {report.removed} removed), skipped "
+        f"{report.skipped}, in {report.seconds:.1f} s.", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def main():
+    """Entry point of the console script and ``python -m vnsearch``."""
+    cli(prog_name="vnsearch")
