@@ -1,0 +1,684 @@
+"""Reading articles from disk: text files, JSON Lines files and folders of both.
+
+The loader never raises for one bad input: :func:`iter_documents` yields a
+:class:`~vnsearch.errors.DocumentError` in its place and carries on, so one broken file
+does not stop an indexing run. A :class:`DocumentWarning` (a kind of ``DocumentError``)
+reports a problem with a document that *was* still yielded; the indexer counts every
+other ``DocumentError`` as a skipped input.
+
+Article text files look like the seeds::
+
+    Tiêu đề của bài báo
+    Ngày phát hành: 12/30/2020 11:27:37 AM
+    Thân bài ...
+
+Text is returned as decoded, not normalised: NFC, tone-mark placement and the like are
+the job of :mod:`vnsearch.normalize`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import os
+import re
+import stat
+import unicodedata
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date as date_type
+from datetime import datetime
+from pathlib import PurePath
+
+from vnsearch.errors import DocumentError
+
+__all__ = [
+    "MAX_ARTICLE_BYTES",
+    "Document",
+    "DocumentWarning",
+    "iter_documents",
+    "iter_file",
+    "parse_article",
+    "parse_date",
+    "read_text",
+]
+
+#: Article files larger than this are skipped unread. A news article is a few KB; a
+#: text file of many MB is usually a dump or a mistake, and is read whole into memory.
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+
+class DocumentWarning(DocumentError):
+    """Reported for a problem with a document that was still yielded.
+
+    For example an article whose ``Ngày phát hành`` line holds no readable date is
+    indexed without a date, and this warning follows it.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article, ready to be analysed and indexed.
+
+    ``date`` is naive: the wall-clock time the source printed. ``source`` is the path
+    of the file the document came from, if any.
+    """
+
+    id: str
+    title: str
+    body: str = ""
+    date: datetime | None = None
+    source: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping, source=None, line=None) -> Document:
+        """Build a document from a mapping with keys ``id``, ``title``, ``date``, ``body``.
+
+        ``id`` is required (a string or an integer, stored as a string); ``title`` and
+        ``body`` are strings or missing, but not both empty; ``date`` is anything
+        :func:`parse_date` accepts. Other keys are ignored. Raises
+        :class:`DocumentError` naming ``source`` and ``line``.
+
+        >>> Document.from_dict({"id": 7, "title": "Tin mới", "date": "2020-12-30"}).id
+        '7'
+        """
+
+        def problem(message):
+            return DocumentError(message, source=source, line=line)
+
+        if not isinstance(data, Mapping):
+            raise problem(f"expected a JSON object, got {_json_kind(data)}")
+        doc_id = data.get("id")
+        if doc_id is None:
+            raise problem('no "id": every document needs one')
+        # bool is an int subclass, but `"id": true` is a mistake, not an id.
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+            raise problem(f'"id" must be a string or an integer, not {_json_kind(doc_id)}')
+        doc_id = str(doc_id)
+        if not doc_id.strip():
+            raise problem('"id" is empty')
+        _check_encodable(doc_id, "id", problem)
+        title = _text_field(data, "title", problem)
+        body = _text_field(data, "body", problem)
+        if not title and not body:
+            # Usually the text is under another key ("text", "content"): say which keys
+            # were found so the fix is obvious.
+            keys = ", ".join(sorted(map(str, data))) or "none"
+            raise problem(f'no "title" and no "body" to index (keys found: {keys})')
+        try:
+            when = parse_date(data.get("date"))
+        except ValueError as error:
+            raise problem(f'bad "date": {error}') from None
+        return cls(id=doc_id, title=title, body=body, date=when, source=source)
+
+
+def _text_field(data, key, problem):
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise problem(f'"{key}" must be a string, not {_json_kind(value)}')
+    _check_encodable(value, key, problem)
+    return value.strip()
+
+
+def _check_encodable(value, key, problem):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # JSON allows "\ud800" alone, but no file or index can store it.
+        raise problem(f'"{key}" holds a lone surrogate (\\u{ord(value[error.start]):04x}), '
+                      "which is not a character") from None
+
+
+def _json_kind(value):
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "true/false",
+             int: "a number", float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------- dates
+
+_US_DATE = re.compile(
+    r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    # SA/CH (sáng/chiều) are AM/PM in the Vietnamese Windows locale.
+    r"(?:\s*(?P<half>[AaPp]\.?[Mm]\.?|SA|CH|sa|ch))?)?"
+)
+
+_DATE_FORMATS_HELP = ("use YYYY-MM-DD, an ISO date-time, "
+                      "or month/day/year like 12/30/2020 11:27:37 AM")
+
+
+def parse_date(value) -> datetime | None:
+    """Read a publication date, returning a naive ``datetime`` or ``None``.
+
+    Accepts ``None`` or a blank string (no date), a ``datetime`` or ``date``,
+    ``"YYYY-MM-DD"``, an ISO 8601 date-time, and the seeds' month/day/year form with a
+    12- or 24-hour clock, with or without seconds. A time-zone offset is dropped and the
+    wall-clock time kept, so the date indexed is the date printed in the article.
+    Raises ``ValueError`` saying what was expected.
+
+    >>> parse_date("12/30/2020 11:27:37 AM")
+    datetime.datetime(2020, 12, 30, 11, 27, 37)
+    >>> parse_date("2020-12-30")
+    datetime.datetime(2020, 12, 30, 0, 0)
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date_type):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date: {_DATE_FORMATS_HELP}")
+    text = " ".join(value.split())
+    if not text:
+        return None
+    match = _US_DATE.fullmatch(text)
+    if match:
+        return _us_datetime(match, value)
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"cannot read {value!r} as a date: {_DATE_FORMATS_HELP}") from None
+
+
+def _us_datetime(match, original):
+    month, day, year = int(match["month"]), int(match["day"]), int(match["year"])
+    hour = int(match["hour"] or 0)
+    minute = int(match["minute"] or 0)
+    second = int(match["second"] or 0)
+    half = (match["half"] or "").replace(".", "").upper()
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{original!r}: hour {hour} does not exist on a 12-hour clock")
+        hour %= 12
+        if half in ("PM", "CH"):
+            hour += 12
+    if month > 12:
+        # Vietnamese prose writes day/month/year; the date line never does.
+        raise ValueError(f"{original!r}: month {month} does not exist (dates are month/day/year)")
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError as error:
+        raise ValueError(f"{original!r} is not a real date or time ({error})") from None
+
+
+# -------------------------------------------------------------------------- decoding
+
+# TCVN 5712:1993 (VN1), the superset of the TCVN3/ABC font encoding, as glibc iconv
+# decodes it (TCVN5712-1); tests check every byte against iconv where it is installed.
+# Bytes 0xB0-0xB4 are combining tone marks; the capitals in C0 exist only in VN1.
+_TCVN3_TABLE = "".join(chr(i) for i in range(0x80)) + (
+    "ÀẢÃÁẠẶẬÈẺẼÉẸỆÌỈĨ"  # 0x80
+    "ÍỊÒỎÕÓỌỘỜỞỠỚỢÙỦŨ"  # 0x90
+    "\u00a0ĂÂÊÔƠƯĐăâêôơưđẰ"  # 0xA0
+    "\u0300\u0309\u0303\u0301\u0323àảãáạẲằẳẵắẴ"  # 0xB0
+    "ẮẦẨẪẤỀặầẩẫấậèỂẻẽ"  # 0xC0
+    "éẹềểễếệìỉỄẾỒĩíịò"  # 0xD0
+    "Ổỏõóọồổỗốộờởỡớợù"  # 0xE0
+    "ỖủũúụừửữứựỳỷỹýỵỐ"  # 0xF0
+)
+_TCVN3_CAPITALS_IN_C0 = {0x01: "Ú", 0x02: "Ụ", 0x04: "Ừ", 0x05: "Ử", 0x06: "Ữ", 0x11: "Ứ",
+                         0x12: "Ự", 0x13: "Ỳ", 0x14: "Ỷ", 0x15: "Ỹ", 0x16: "Ý", 0x17: "Ỵ"}
+_TCVN3_TABLE = "".join(_TCVN3_CAPITALS_IN_C0.get(i, c) for i, c in enumerate(_TCVN3_TABLE))
+
+
+def _vni_table():
+    """VNI Windows spelling (as Latin-1 text) of each Vietnamese letter, for detection.
+
+    VNI writes a letter as its base plus one or two mark bytes: "Coäng hoøa" is
+    "Cộng hòa". It is only used to recognise VNI files, never to convert them.
+    """
+    tones = "\u0301\u0300\u0309\u0303\u0323"  # sắc, huyền, hỏi, ngã, nặng
+    plain, hat, breve = ["", "ù", "ø", "û", "õ", "ï"], list("âáàåãä"), list("êéèúüë")
+    spellings = {}
+
+    def add(letter, vni_base, suffixes):
+        for tone, suffix in zip(["", *tones], suffixes):
+            spellings[unicodedata.normalize("NFC", letter + tone)] = vni_base + suffix
+
+    for vowel in "aeouy":
+        add(vowel, vowel, plain)
+    for letter, base in (("â", "a"), ("ê", "e"), ("ô", "o")):
+        add(letter, base, hat)
+    add("ă", "a", breve)
+    add("ơ", "ô", plain)
+    add("ư", "ö", plain)
+    spellings.update(zip("iíìỉĩị", "iíìæóò"))
+    spellings.update({"ỵ": "î", "đ": "ñ"})
+    spellings.update({letter.upper(): vni.upper() for letter, vni in spellings.items()})
+    return {vni: letter for letter, vni in spellings.items() if vni != letter}
+
+
+_VNI_TO_UNICODE = _vni_table()
+_VNI_SEQUENCE = re.compile("|".join(sorted(map(re.escape, _VNI_TO_UNICODE), key=len, reverse=True)))
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+_NOT_TEXT = (
+    (b"%PDF", "a PDF document: extract its text first (for example with pdftotext)"),
+    (b"PK\x03\x04", "a ZIP archive (a .docx, .xlsx or .odt file is one): "
+                     "save the document as plain text (UTF-8) first"),
+    (b"\xd0\xcf\x11\xe0", "a Microsoft Office document (.doc, .xls): "
+                          "save it as plain text (UTF-8) first"),
+    (b"\x1f\x8b", "a gzip-compressed file: only .jsonl.gz files are decompressed; "
+                "gunzip it first"),
+    (b"{\\rtf", "an RTF document: save it as plain text (UTF-8) first"),
+)
+
+_SAMPLE = 64 * 1024  # enough text to judge an encoding; keeps detection cheap on big files
+
+
+def read_text(path, *, max_bytes=MAX_ARTICLE_BYTES) -> str:
+    """Read an article file and decode it, returning text with ``\\n`` line endings.
+
+    Understands UTF-8 (with or without BOM), UTF-16 and UTF-32 with a BOM, Windows-1258
+    and TCVN3 (ABC), the last two only when the bytes are not UTF-8 and the decoded
+    text reads as Vietnamese. Raises :class:`DocumentError` (``source=path``) for a file
+    that is too large (checked before reading), unreadable, binary, VNI-encoded or in
+    an unknown encoding, with a message that says what to do.
+    """
+    source = os.fsdecode(path)
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise DocumentError("is a folder, not a file", source=source)
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO would block until something writes to it.
+            raise DocumentError("not a regular file", source=source)
+        if info.st_size > max_bytes:
+            raise DocumentError(_too_large(info.st_size, max_bytes), source=source)
+        with open(path, "rb") as file:
+            data = file.read(max_bytes + 1)  # bounded even if the file grew since stat
+    except FileNotFoundError:
+        raise DocumentError("no such file or folder", source=source) from None
+    except OSError as error:
+        reason = f"cannot read the file: {error.strerror or error}"
+        raise DocumentError(reason, source=source) from None
+    if len(data) > max_bytes:
+        raise DocumentError(_too_large(len(data), max_bytes, at_least=True), source=source)
+    try:
+        text = _decode(data)
+    except ValueError as error:
+        raise DocumentError(str(error), source=source) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _too_large(size, limit, at_least=False):
+    mib = 1024 * 1024
+    size_text = f"{'at least ' if at_least else ''}{size:,} bytes ({size / mib:.1f} MiB)"
+    return (f"the file is {size_text}, over the {limit:,}-byte ({limit / mib:.1f} MiB) limit "
+            "for one article: split it into smaller files or raise the limit")
+
+
+def _decode(data: bytes) -> str:
+    """Decode article bytes; raise ValueError with the reason they cannot be read."""
+    for magic, kind in _NOT_TEXT:
+        if data.startswith(magic):
+            raise ValueError(f"looks like {kind}")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as error:
+                name, offset = encoding.upper(), error.start + len(bom)
+                raise ValueError(f"starts with a {name} byte-order mark but is not valid {name} "
+                                 f"at byte offset {offset}") from None
+            text = _undo_font_mojibake(text)
+            _reject_control_characters(text)
+            return text
+    if b"\0" in data:
+        hint = ""
+        if data[1::2].count(0) > len(data) // 4 or data[0::2].count(0) > len(data) // 4:
+            hint = "; if it is UTF-16 text without a byte-order mark, save it again as UTF-8"
+        raise ValueError(f"looks like a binary file (it contains NUL bytes){hint}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        legacy = _guess_legacy_encoding(data)
+        if legacy is None:
+            _reject_control_characters(data.decode("latin-1"))
+            raise ValueError(
+                f"cannot decode byte 0x{data[error.start]:02X} at byte offset {error.start}: "
+                "the file is neither UTF-8 nor Vietnamese in Windows-1258, TCVN3 or VNI; "
+                "convert it to UTF-8 (for example `iconv -f ENCODING -t UTF-8 FILE`)"
+            ) from None
+        text = _decoded_legacy(data, legacy)
+    else:
+        text = _undo_font_mojibake(text)
+    _reject_control_characters(text)
+    return text
+
+
+def _decoded_legacy(data, encoding):
+    if encoding == "vni":
+        raise ValueError(
+            "looks like VNI-encoded Vietnamese (a legacy font encoding: "
+            '"Coäng hoøa" for "Cộng hòa"), which vnsearch cannot convert reliably; '
+            "convert it to Unicode UTF-8 first, for example with UniKey's converter "
+            "(source VNI Windows, destination Unicode)"
+        )
+    if encoding == "tcvn3":
+        return codecs.charmap_decode(data, "strict", _TCVN3_TABLE)[0]
+    return data.decode("cp1258")
+
+
+def _undo_font_mojibake(text):
+    """Decode again Unicode text that holds legacy-encoded bytes, one character each.
+
+    A document typed in a legacy Vietnamese font (.VnTime for TCVN3, VNI-Times) and
+    saved as Unicode reads "Céng hoµ x· héi". Real Vietnamese almost always has letters
+    beyond U+00FF (ă, đ, ơ, ư, ạ ...), so only text without them that does not already
+    read as Vietnamese is examined; it is then handled like the bytes it stands for.
+    """
+    if text.isascii() or _vietnamese_score(text[:_SAMPLE]) >= 0.5:
+        return text
+    for codec in ("latin-1", "cp1252"):
+        try:
+            data = text.encode(codec)
+            break
+        except UnicodeEncodeError:
+            continue
+    else:
+        return text
+    legacy = _guess_legacy_encoding(data)
+    return text if legacy is None else _decoded_legacy(data, legacy)
+
+
+def _guess_legacy_encoding(data):
+    """Return "cp1258", "tcvn3" or "vni" if ``data`` reads as Vietnamese in it, else None."""
+    sample = data[:_SAMPLE]
+    candidates = {
+        "cp1258": sample.decode("cp1258", errors="replace"),
+        "tcvn3": codecs.charmap_decode(sample, "strict", _TCVN3_TABLE)[0],
+        "vni": _VNI_SEQUENCE.sub(lambda m: _VNI_TO_UNICODE[m.group()], sample.decode("latin-1")),
+    }
+    scores = {name: _vietnamese_score(text) for name, text in candidates.items()}
+    best = max(scores, key=scores.get)  # on a tie, the first: cp1258 is the standard one
+    # Measured on 900 news articles: the right decoding reads as >= 91% Vietnamese
+    # syllables, the wrong ones as <= 44%.
+    if scores[best] < 0.75:
+        return None
+    if best == "cp1258":
+        try:
+            data.decode("cp1258")
+        except UnicodeDecodeError:
+            return None  # it has bytes that Windows-1258 leaves undefined
+    return best
+
+
+def _reject_control_characters(text):
+    sample = text[:_SAMPLE]
+    controls = sum(1 for char in sample
+                   if (char < " " and char not in "\t\n\r\f\v") or char == "\x7f")
+    if sample and controls > len(sample) * 0.1:
+        raise ValueError("looks like a binary file (it is full of control characters)")
+
+
+# A Vietnamese syllable is an initial consonant, a vowel nucleus and a final consonant.
+# Wrong decodings of legacy encodings produce letters but rarely syllables.
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_OPEN_NUCLEI = ("ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu uơ "
+                "iêu yêu oai oao oay oeo uây uôi ươi ươu uya uyu").split()
+_CLOSABLE_NUCLEI = "a ă â e ê i o ô ơ u ư y iê yê oa oă oe oo uâ uê uô ươ uy uyê".split()
+
+
+def _alternatives(words):
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_SYLLABLE = re.compile(
+    r"(?P<initial>ngh|ng|nh|gh|gi|kh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
+    rf"(?:(?P<open>{_alternatives(_OPEN_NUCLEI)})"
+    rf"|(?P<closed>{_alternatives(_CLOSABLE_NUCLEI)})(?:ch|ng|nh|[cmnpt])?)"
+)
+_WORD = re.compile(r"[\w\u0300-\u036f]+")
+
+
+def _is_vietnamese_syllable(word):
+    if word not in (word.lower(), word.upper(), word.capitalize()):
+        return False
+    letters = unicodedata.normalize("NFD", word.lower())
+    if sum(char in _TONE_MARKS for char in letters) > 1:
+        return False
+    bare = unicodedata.normalize("NFC", "".join(c for c in letters if c not in _TONE_MARKS))
+    match = _SYLLABLE.fullmatch(bare)
+    if not match:
+        return False
+    initial, nucleus = match["initial"] or "", match["open"] or match["closed"]
+    # Spelling rules: k/gh/ngh only before e, ê, i (y), and c/g/ng never before them.
+    if initial in ("k", "gh", "ngh"):
+        return nucleus[0] in "eêiy"
+    return not (initial in ("c", "g", "ng") and nucleus[0] in "eê"
+                or initial in ("c", "ng") and nucleus[0] == "i")
+
+
+def _vietnamese_score(text, limit=2000):
+    """Share of the non-ASCII words in ``text`` that are Vietnamese syllables (0 to 1).
+
+    Control characters and undecodable bytes count as wrong words. A wrong decoding of
+    a few bytes can happen to give one-letter syllables ("ú", "ê"), so fewer than three
+    syllables of two letters or more is too little evidence, and scores 0.
+    """
+    text = unicodedata.normalize("NFC", text)
+    junk = sum(1 for char in text
+               if unicodedata.category(char) in ("Cc", "Cn", "Co") and not char.isspace())
+    good, long_good, total = 0, 0, junk + text.count("\ufffd")
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word.isascii():
+            continue  # the same in every candidate encoding: no evidence either way
+        total += 1
+        if _is_vietnamese_syllable(word):
+            good += 1
+            long_good += len(word) > 1
+        if total >= limit:
+            break
+    return good / total if long_good >= 3 else 0.0
+
+
+# -------------------------------------------------------------------------- articles
+
+_DATE_LINE = re.compile(r"\s*ngày\s+phát\s+hành\s*:?\s*(?P<value>.*?)\s*", re.IGNORECASE)
+
+
+def parse_article(text: str, doc_id: str, source=None, *, warnings=None) -> Document:
+    """Split an article's text into title, publication date and body.
+
+    Line 1 is the title. If the next non-blank line is ``Ngày phát hành: <date>``, it
+    gives the date (see :func:`parse_date`); otherwise the article has no date and the
+    body starts right after the title. A date line whose date cannot be read does not
+    stop the article: it is indexed without a date and a :class:`DocumentWarning` is
+    appended to ``warnings`` (if a list is given). Raises :class:`DocumentError` for an
+    empty text or an empty first line.
+
+    >>> parse_article("Tiêu đề\\nNgày phát hành: 12/30/2020 11:27:37 AM\\nThân bài", "a").date
+    datetime.datetime(2020, 12, 30, 11, 27, 37)
+    """
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not text.strip():
+        raise DocumentError("the file is empty", source=source)
+    title = lines[0].strip()
+    if not title:
+        raise DocumentError("the first line is empty: an article's first line is its title",
+                            source=source, line=1)
+    rest = lines[1:]
+    first = next((number for number, line in enumerate(rest) if line.strip()), len(rest))
+    when = date_line = None
+    if first < len(rest):
+        date_line = _DATE_LINE.fullmatch(unicodedata.normalize("NFC", rest[first]))
+    if date_line:
+        rest = rest[first + 1:]
+        try:
+            when = parse_date(date_line["value"])
+            if when is None:
+                raise ValueError("no date after 'Ngày phát hành:'")
+        except ValueError as error:
+            if warnings is not None:
+                warnings.append(DocumentWarning(f"{error}; the article is indexed without a date",
+                                                source=source, line=first + 2))
+    return Document(id=doc_id, title=title, body="\n".join(rest).strip(), date=when, source=source)
+
+
+# ------------------------------------------------------------------ files and folders
+
+def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+    """Yield the documents in files and folders, and a problem for each skipped input.
+
+    ``paths`` is a path or an iterable of paths. Folders are read recursively in name
+    order, skipping hidden names (starting with "."); a document's id is its path
+    relative to the folder named, in POSIX form, or its file name for a file named
+    directly (JSON Lines documents keep their own ids). Problems are yielded, never
+    raised, in input order: a :class:`DocumentError` for a skipped input (a missing
+    path gives "no such file or folder"), a :class:`DocumentWarning` after a document
+    yielded despite a problem. Example::
+
+        for item in iter_documents(["seeds", "news.jsonl.gz"]):
+            if isinstance(item, DocumentError):
+                print(item, file=sys.stderr)  # "seeds/x.txt: the file is empty"
+            else:
+                index(item)
+    """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    for path in paths:
+        path = os.fsdecode(path)
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            reason = "broken symbolic link" if os.path.islink(path) else "no such file or folder"
+            yield DocumentError(reason, source=path)
+            continue
+        except OSError as error:
+            yield DocumentError(f"cannot access: {error.strerror or error}", source=path)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            yield from _iter_folder(path, "", max_bytes, visited=set())
+        else:
+            yield from iter_file(path, max_bytes=max_bytes)
+
+
+def iter_file(path, root=None, *,
+              max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+    """Yield the document(s) in one file, with problems yielded as in :func:`iter_documents`.
+
+    A ``.jsonl`` or ``.jsonl.gz`` file gives one document per line; any other file is one
+    article, whose id is its path relative to ``root`` (in POSIX form; ``root`` must
+    contain ``path``) or, without a root, its file name. ``max_bytes`` limits article
+    files only: JSON Lines files are streamed line by line.
+    """
+    source = os.fsdecode(path)
+    if root is None:
+        doc_id = PurePath(source).name
+    else:
+        doc_id = PurePath(source).relative_to(os.fsdecode(root)).as_posix()
+    yield from _iter_path(source, doc_id, max_bytes)
+
+
+def _iter_folder(folder, prefix, max_bytes, visited):
+    try:
+        info = os.stat(folder)
+        if (info.st_dev, info.st_ino) in visited:
+            return  # a symbolic link back into the tree: its files are read once already
+        visited.add((info.st_dev, info.st_ino))
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:
+        reason = f"cannot read the folder: {error.strerror or error}"
+        yield DocumentError(reason, source=_printable(folder))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False  # reading it will report the problem
+        if is_folder:
+            yield from _iter_folder(entry.path, f"{prefix}{entry.name}/", max_bytes, visited)
+        else:
+            yield from _iter_path(entry.path, prefix + entry.name, max_bytes)
+
+
+def _iter_path(source, doc_id, max_bytes):
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        # Undecodable bytes in a name arrive as surrogates, which no output can print.
+        reason = "the path is not valid UTF-8: rename the file"
+        yield DocumentError(reason, source=_printable(source))
+        return
+    if source.lower().endswith(JSONL_SUFFIXES):
+        yield from _iter_json_lines(source)
+        return
+    warnings = []
+    try:
+        text = read_text(source, max_bytes=max_bytes)
+        document = parse_article(text, doc_id, source, warnings=warnings)
+    except DocumentError as problem:
+        yield problem
+        return
+    yield document
+    yield from warnings
+
+
+def _iter_json_lines(source):
+    """Yield one document or problem per non-blank line, reading the file as a stream."""
+    opener = gzip.open if source.lower().endswith(".gz") else open
+    try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            yield DocumentError("not a regular file", source=source)  # a FIFO would block
+            return
+        file = opener(source, "rb")
+    except FileNotFoundError:
+        yield DocumentError("no such file or folder", source=source)
+        return
+    except OSError as error:
+        yield DocumentError(f"cannot read the file: {error.strerror or error}", source=source)
+        return
+    number = 0
+    with file:
+        try:
+            # Lines are split as bytes and decoded one by one, so a bad byte costs one
+            # line rather than the rest of the file.
+            for number, raw in enumerate(file, start=1):
+                if number == 1:
+                    raw = raw.removeprefix(codecs.BOM_UTF8)
+                if raw.strip():
+                    yield _json_line_document(raw, source, number)
+        except (OSError, EOFError, zlib.error) as error:
+            # A truncated or corrupt .gz fails part-way: keep what was read, report the rest.
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            yield DocumentError(f"stopped reading here: {reason}", source=source, line=number + 1)
+
+
+def _json_line_document(raw, source, number):
+    try:
+        data = json.loads(raw.rstrip(b"\r\n").decode("utf-8"))
+    except UnicodeDecodeError as error:
+        reason = f"not valid UTF-8 at byte {error.start + 1} of the line"
+        return DocumentError(reason, source=source, line=number)
+    except json.JSONDecodeError as error:
+        what = error.msg.removesuffix(" at")  # "Unterminated string starting at"
+        reason = f"not valid JSON ({what} at column {error.colno})"
+        return DocumentError(reason, source=source, line=number)
+    try:
+        return Document.from_dict(data, source=source, line=number)
+    except DocumentError as problem:
+        return problem
+
+
+def _printable(path):
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
