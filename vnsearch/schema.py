@@ -62,9 +62,10 @@ class VietnameseText(fields.TEXT):
         super().__init__(analyzer=VietnameseAnalyzer(), phrase=True, stored=stored)
 
     def index(self, value, **kwargs):
-        if isinstance(value, PreparedText):
-            return iter(value.items)
-        return super().index(value, **kwargs)
+        # The fast path: postings straight from the analysis, no Token objects.
+        if not isinstance(value, PreparedText):
+            value = prepare(value)
+        return iter(value.items)
 
 
 def build_schema() -> fields.Schema:

@@ -211,7 +211,7 @@ def _date_filter(date_from, date_to):
 
 
 def _as_datetime(value, name, default_time):
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
         return value
