@@ -10,41 +10,54 @@ Layout of an index folder::
 ``vnsearch.json`` is replaced atomically (``os.replace``), so a rebuild swaps a whole new
 generation in at once. Whoosh itself commits atomically (a new table of contents is
 renamed into place), so a killed writer leaves the last committed state.
+
+One process writes at a time: a writer holds the write lock of the live generation
+(Whoosh's own lock file, which the operating system releases when the process dies,
+however it dies) and leaves a note in ``gen-N/WRITER`` saying who it is. The manifest
+is only ever rewritten by the holder of that lock, so a rebuild's swap and a writer's
+update of the manifest cannot undo each other.
 """
 
 import hashlib
+import itertools
 import json
 import os
+import pickle
 import shutil
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError
+from whoosh.filedb.filestore import FileStorage
 
 from . import schema as vn_schema
-from .documents import Document, DocumentWarning, iter_documents
+from .documents import Document, DocumentWarning, iter_documents, iter_file
 from .errors import (DocumentError, IndexBusyError, IndexExistsError,
                      IndexNotFoundError, IndexVersionError, VnsearchError)
 
 MANIFEST = "vnsearch.json"
 WRITER_FILE = "WRITER"
+WHOOSH_LOCK = "MAIN_WRITELOCK"
+"""Whoosh's write-lock file in a generation folder (``<indexname>_WRITELOCK``)."""
 COMMIT_EVERY = 1000
 """Documents per commit: what a killed indexer can lose, and what a re-run redoes."""
 PARALLEL_FROM = 64
 """Below this many documents to analyse, worker processes cost more than they save."""
+LOCK_TIMEOUT = 10.0
+"""Seconds a writer waits for another one, unless $VNSEARCH_LOCK_TIMEOUT says otherwise."""
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass
 class IndexReport:
-    """What one ``add``/``add_paths``/``delete`` did."""
+    """What one ``add``/``add_paths``/``update_files``/``delete`` did."""
 
     added: int = 0
     updated: int = 0
@@ -83,13 +96,22 @@ class Index:
     >>> [hit.title for hit in ix.search("cong nghe")]       # doctest: +SKIP
     """
 
-    lock_timeout = 10.0
-    """Seconds a writer waits for another writer before raising IndexBusyError."""
+    lock_timeout: float | None = None
+    """Seconds a writer waits for another writer before raising IndexBusyError.
 
-    def __init__(self, path, _manifest):
+    None means $VNSEARCH_LOCK_TIMEOUT if set, else :data:`LOCK_TIMEOUT` (10 s).
+    """
+
+    commit_every: int = COMMIT_EVERY
+    """Documents written per commit (see :data:`COMMIT_EVERY`)."""
+
+    def __init__(self, path, _manifest, _whoosh=None, *, _staging=False):
         self.path = Path(path)
         self._manifest = _manifest
-        self._whoosh = _open_generation(self.path, _manifest)
+        # A staging index is a rebuild's new generation: it stays on that generation
+        # and leaves the manifest to the rebuild, which swaps it in when complete.
+        self._staging = _staging
+        self._whoosh = _whoosh if _whoosh is not None else _open_generation(path, _manifest)
         self._searcher = None
 
     # -- opening -------------------------------------------------------------------
@@ -107,9 +129,9 @@ class Index:
         path.mkdir(parents=True, exist_ok=True)
         manifest = {"format": vn_schema.FORMAT_VERSION, "generation": 1, "sources": [],
                     "updated": None}
-        _create_generation(path, 1)
+        whoosh = _create_generation(path, 1)
         _write_manifest(path, manifest)
-        return cls(path, manifest)
+        return cls(path, manifest, whoosh)
 
     @classmethod
     def open(cls, path) -> "Index":
@@ -119,7 +141,8 @@ class Index:
         written by an incompatible version of vnsearch.
         """
         path = Path(path)
-        return cls(path, _read_manifest(path))
+        manifest, whoosh = _open_live(path)
+        return cls(path, manifest, whoosh)
 
     @classmethod
     def open_or_create(cls, path) -> "Index":
@@ -127,6 +150,8 @@ class Index:
         try:
             return cls.open(path)
         except IndexNotFoundError:
+            if (Path(path) / MANIFEST).exists():
+                raise  # there is an index, but it is damaged: do not hide that
             return cls.create(path)
 
     def close(self) -> None:
@@ -177,26 +202,53 @@ class Index:
                   progress: Progress | None = None) -> IndexReport:
         """Index article files, JSON Lines files and folders of them.
 
-        With ``prune``, documents that came from under these paths but whose files are
-        gone (or no longer hold them) are removed.
+        With ``prune``, documents that came from under these paths are removed when
+        their file is gone or no longer holds them. A file that is there but cannot be
+        read this time (half-written, say) keeps its documents. Files inside the index
+        folder itself are never read as documents.
         """
-        paths = [Path(p) for p in paths]
+        started = time.perf_counter()
+        roots = [os.path.abspath(p) for p in paths]
+        report = IndexReport()
+        documents, unreadable = self._collect(iter_documents(roots), report)
+        self._write(documents, report, progress,
+                    stale=(lambda source: _under(source, roots)) if prune else None,
+                    keep=unreadable, sources=[r for r in roots if os.path.exists(r)])
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def update_files(self, files: Iterable, *, root=None,
+                     progress: Progress | None = None) -> IndexReport:
+        """Bring the documents of some files up to date, as ``add_paths([root],
+        prune=True)`` would, without reading the rest of ``root``.
+
+        Files that exist are indexed, with ids relative to ``root`` (the folder given to
+        :meth:`add_paths`; without one, a file's id is its name). The documents of files
+        that are gone, or no longer hold them, are removed. A folder stands for every
+        file under it. A file that cannot be read is reported and keeps its documents,
+        so a half-written file loses nothing and can be retried when it changes.
+        This is what ``vnsearch watch`` calls for each batch of changed files.
+        """
         started = time.perf_counter()
         report = IndexReport()
-        documents = []
-        seen_sources = set()
-        for item in iter_documents(paths):
-            if isinstance(item, DocumentError):
-                _note_problem(report, item)
-                if item.source is not None:
-                    seen_sources.add(str(item.source))
+        root = os.path.abspath(root) if root is not None else None
+        scope_files, scope_folders, items = set(), [], []
+        for target in map(os.path.abspath, files):
+            if root is not None and not _under(target, [root]):
+                _note_problem(report, DocumentError(f"not under {root}", source=target))
+            elif os.path.isdir(target):
+                scope_folders.append(target)
+                items.extend(itertools.chain.from_iterable(
+                    iter_file(file, root) for file in _files_under(target)))
+            elif os.path.lexists(target):
+                scope_files.add(target)
+                items.extend(iter_file(target, root))
             else:
-                documents.append(item)
-                seen_sources.add(item.source)
-        roots = [str(p.resolve()) for p in paths if p.exists()]
-        self._write(documents, report, progress,
-                    prune_roots=roots if prune else None, seen_sources=seen_sources)
-        self._remember_sources(roots)
+                scope_files.add(target)
+                scope_folders.append(target)
+        documents, unreadable = self._collect(items, report)
+        self._write(documents, report, progress, keep=unreadable,
+                    stale=lambda source: source in scope_files or _under(source, scope_folders))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -205,16 +257,44 @@ class Index:
         report = IndexReport()
         started = time.perf_counter()
         with self._locked_writer() as writer:
-            for doc_id in ids:
-                if writer.delete_by_term("id", str(doc_id)):
+            for doc_id in dict.fromkeys(map(str, ids)):
+                if writer.delete_by_term("id", doc_id):
                     report.removed += 1
                 else:
                     _note_problem(report, DocumentError(f"no document with id {doc_id!r}"))
-        self._touch()
+            self._note_in_manifest(touched=report.removed > 0)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, documents, report, progress, prune_roots=None, seen_sources=None):
+    def _collect(self, items, report):
+        """Split loader output into documents and problems; also the unreadable files.
+
+        An unreadable file is one that is there but gave a problem (not a mere
+        warning): pruning must not take its documents away.
+        """
+        documents, unreadable = [], set()
+        own_folder = [os.path.abspath(self.path)]
+        for item in items:
+            if item.source is not None and _under(str(item.source), own_folder):
+                continue
+            if isinstance(item, DocumentError):
+                _note_problem(report, item)
+                if (not isinstance(item, DocumentWarning) and item.source is not None
+                        and os.path.lexists(item.source)):
+                    unreadable.add(str(item.source))
+            else:
+                documents.append(item)
+        return documents, unreadable
+
+    def _write(self, documents, report, progress, *, stale=None, keep=frozenset(),
+               sources=()):
+        """Write new and changed ``documents``, a commit every ``commit_every``.
+
+        Existing documents whose source ``stale(source)`` selects, that were not given
+        now and whose source is not in ``keep``, are removed in the last commit, and
+        ``sources`` are recorded in the manifest. Analysis (the slow part) runs outside
+        the write lock, so the lock is held only while a batch is written.
+        """
         existing = self._existing_hashes()
         first_seen: dict[str, Document] = {}
         pending = []
@@ -232,48 +312,47 @@ class Index:
                 report.unchanged += 1
             else:
                 pending.append((doc, digest, old is not None))
-        stale = []
-        if prune_roots:
-            stale = [doc_id for doc_id, (_, source) in existing.items()
-                     if doc_id not in first_seen and source
-                     and _under(source, prune_roots) and source not in seen_sources]
+        doomed = []
+        if stale is not None:
+            doomed = [doc_id for doc_id, (_, source) in existing.items()
+                      if source and doc_id not in first_seen and source not in keep
+                      and stale(source)]
+        known = self._manifest.get("sources", [])
+        new_sources = [s for s in sources if s not in known] if not self._staging else []
         total = len(pending)
         if progress:
             progress(0, total)
-        done = 0
-        writer_cm = None
-        try:
-            for batch_start in range(0, max(total, 1), COMMIT_EVERY):
-                batch = pending[batch_start:batch_start + COMMIT_EVERY]
-                if not batch and not stale:
-                    break
-                writer_cm = self._locked_writer()
-                writer = writer_cm.__enter__()
-                for (doc, digest, replace), (title, body) in zip(batch, _prepare_all(batch)):
-                    fields = dict(id=doc.id, title=title, _stored_title=doc.title,
-                                  body=body, _stored_body=doc.body, hash=digest,
-                                  source=doc.source or "")
-                    if doc.date is not None:
-                        fields["date"] = doc.date
-                    if replace:
-                        writer.update_document(**fields)
-                        report.updated += 1
-                    else:
-                        writer.add_document(**fields)
-                        report.added += 1
-                    done += 1
+        if not (pending or doomed or new_sources):
+            return
+        size = max(1, self.commit_every)
+        with _analysed(pending) as prepared:
+            for start in range(0, max(total, 1), size):
+                batch = pending[start:start + size]
+                texts = []
+                for pair in itertools.islice(prepared, len(batch)):
+                    texts.append(pair)
                     if progress:
-                        progress(done, total)
-                if batch_start + COMMIT_EVERY >= total:
-                    for doc_id in stale:
-                        report.removed += writer.delete_by_term("id", doc_id)
-                current, writer_cm = writer_cm, None
-                current.__exit__(None, None, None)
-        finally:
-            if writer_cm is not None:
-                writer_cm.__exit__(*sys.exc_info())
-        if report.indexed or report.removed:
-            self._touch()
+                        progress(start + len(texts), total)
+                last = start + size >= total
+                changes = bool(batch) or (last and bool(doomed))
+                with self._locked_writer(commit=changes) as writer:
+                    for (doc, digest, replace), (title, body) in zip(batch, texts):
+                        fields = dict(id=doc.id, title=title, _stored_title=doc.title,
+                                      body=body, _stored_body=doc.body, hash=digest,
+                                      source=doc.source or "")
+                        if doc.date is not None:
+                            fields["date"] = doc.date
+                        if replace:
+                            writer.update_document(**fields)
+                            report.updated += 1
+                        else:
+                            writer.add_document(**fields)
+                            report.added += 1
+                    if last:
+                        for doc_id in doomed:
+                            report.removed += writer.delete_by_term("id", doc_id)
+                    self._note_in_manifest(touched=changes,
+                                           sources=new_sources if last else ())
 
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
         """id -> (content hash, source) for every live document, read from columns."""
@@ -289,18 +368,19 @@ class Index:
                 found[ids[docnum]] = (hashes[docnum], sources[docnum])
         return found
 
-    def _locked_writer(self):
-        return _LockedWriter(self)
+    def _locked_writer(self, commit: bool = True):
+        return _LockedWriter(self, commit)
 
     # -- reading -------------------------------------------------------------------
 
     def _current_searcher(self):
         """A searcher on the latest committed state, reused while nothing changes."""
-        manifest = _read_manifest(self.path)
-        if manifest["generation"] != self._manifest["generation"]:
-            self.close()
+        if not self._staging:
+            manifest = _read_manifest(self.path)
+            if manifest["generation"] != self._manifest["generation"]:
+                self.close()
+                manifest, self._whoosh = _open_live(self.path)
             self._manifest = manifest
-            self._whoosh = _open_generation(self.path, manifest)
         if self._searcher is None:
             self._searcher = self._whoosh.searcher()
         else:
@@ -321,13 +401,13 @@ class Index:
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""
         searcher = self._current_searcher()
-        dates = [d for d in _column_values(searcher, "date") if d]
-        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        date_from, date_to = _date_range(searcher)
         updated = self._manifest.get("updated")
         return IndexInfo(
-            path=str(self.path), documents=searcher.doc_count(),
-            date_from=min(dates) if dates else None, date_to=max(dates) if dates else None,
-            size_bytes=size, updated=datetime.fromisoformat(updated) if updated else None,
+            path=str(self.path), documents=searcher.doc_count(), date_from=date_from,
+            date_to=date_to,
+            size_bytes=_folder_size(self.path),
+            updated=datetime.fromisoformat(updated) if updated else None,
             format_version=self._manifest["format"],
             generation=self._manifest["generation"],
             sources=list(self._manifest.get("sources", [])))
@@ -339,29 +419,45 @@ class Index:
         """Build a fresh generation beside the live one and swap it in atomically.
 
         Documents come from the live index when it can be read, otherwise (an index of
-        an incompatible version) from the source paths it was built from. Searches keep
-        answering from the old generation until the swap.
+        an incompatible version, or a damaged one) from the source paths it was built
+        from. Searches keep answering from the old generation until the swap; writers
+        wait for the rebuild, then write to the new generation.
         """
         path = Path(path)
-        manifest = _read_manifest(path, check_version=False)
+        while True:
+            manifest = _read_manifest(path, check_version=False)
+            try:
+                old = cls.open(path)
+            except (IndexVersionError, IndexNotFoundError) as error:
+                old, unreadable = None, error
+            if old is None and not manifest.get("sources"):
+                raise IndexVersionError(
+                    f"{unreadable} But it records no source files to rebuild it from: "
+                    f"delete {path} and index your documents again with `vnsearch index "
+                    f"--index {path} FOLDER`.")
+            if old is not None:
+                manifest = old._manifest
+            lock = _WriteLock(_generation_dir(path, manifest))
+            lock.acquire(_lock_seconds(old.lock_timeout if old else cls.lock_timeout), path)
+            if _read_manifest(path, check_version=False)["generation"] == manifest["generation"]:
+                break
+            lock.release()  # another rebuild swapped generations while we waited
+            if old is not None:
+                old.close()
         try:
-            old = cls(path, _read_manifest(path))
-        except IndexVersionError:
-            old = None
-        guard = old._locked_writer() if old else _NoLock()
-        with guard:
             number = manifest["generation"] + 1
             shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
-            _create_generation(path, number)
             fresh = {"format": vn_schema.FORMAT_VERSION, "generation": number,
                      "sources": manifest.get("sources", []), "updated": None}
-            new = cls(path, fresh)
+            new = cls(path, fresh, _create_generation(path, number), _staging=True)
             if old is not None:
                 report = new.add(_stored_documents(old), progress=progress)
             else:
                 report = new.add_paths(fresh["sources"], progress=progress)
             fresh["updated"] = datetime.now().isoformat(timespec="seconds")
             _write_manifest(path, fresh)
+        finally:
+            lock.release()
         for leftover in path.glob("gen-*"):
             # Keep the generation just replaced: searches may still be reading it.
             if leftover.name not in (f"gen-{number}", f"gen-{number - 1}"):
@@ -373,103 +469,168 @@ class Index:
 
     # -- manifest --------------------------------------------------------------------
 
-    def _remember_sources(self, roots):
+    def _note_in_manifest(self, *, touched: bool, sources=()) -> None:
+        """Record the last update time and new source paths. Call with the lock held."""
+        if self._staging or not (touched or sources):
+            return
         manifest = _read_manifest(self.path)
         known = manifest.setdefault("sources", [])
-        for root in roots:
-            if root not in known:
-                known.append(root)
+        known.extend(s for s in sources if s not in known)
+        if touched:
+            manifest["updated"] = datetime.now().isoformat(timespec="seconds")
         _write_manifest(self.path, manifest)
         self._manifest = manifest
 
-    def _touch(self):
-        manifest = _read_manifest(self.path)
-        manifest["updated"] = datetime.now().isoformat(timespec="seconds")
-        _write_manifest(self.path, manifest)
-        self._manifest = manifest
+
+class _WriteLock:
+    """The write lock of one generation folder, with a note saying who holds it.
+
+    The lock is Whoosh's own lock file (so no Whoosh writer can slip in either): an
+    ``flock`` on POSIX, ``msvcrt.locking`` on Windows, both released by the operating
+    system when the holder dies. The ``WRITER`` note can outlive a killed holder, so
+    it is only believed while the process it names is running.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._lock = FileStorage(str(folder)).lock(WHOOSH_LOCK)
+        self._note = self.folder / WRITER_FILE
+
+    def acquire(self, timeout: float, index_path) -> None:
+        deadline = time.monotonic() + timeout
+        self.folder.mkdir(parents=True, exist_ok=True)  # a damaged index may have lost it
+        while not self._lock.acquire():
+            if time.monotonic() >= deadline:
+                raise IndexBusyError(_busy_message(index_path, self.folder))
+            time.sleep(0.05)
+        note = {"pid": os.getpid(), "host": socket.gethostname(),
+                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]).strip()
+                           or "python",
+                "since": datetime.now().isoformat(timespec="seconds")}
+        try:
+            self._note.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+        except OSError:
+            pass  # the note is a courtesy; the lock is what matters
+
+    def release(self) -> None:
+        try:
+            self._note.unlink(missing_ok=True)
+        finally:
+            self._lock.release()
 
 
 class _LockedWriter:
     """A Whoosh writer on the live generation that commits on success, cancels on error.
 
-    Waits up to ``Index.lock_timeout`` for another writer, then raises IndexBusyError
-    naming the process that holds the lock.
+    Waits up to the index's lock timeout for another writer, then raises
+    IndexBusyError naming the process that holds the lock. With ``commit=False`` it
+    only holds the lock (to update the manifest) and cancels.
     """
 
-    def __init__(self, index: Index):
+    def __init__(self, index: Index, commit: bool = True):
         self.index = index
+        self.commit = commit
+        self.lock = None
         self.writer = None
 
     def __enter__(self):
         index = self.index
-        deadline = time.monotonic() + index.lock_timeout
+        deadline = time.monotonic() + _lock_seconds(index.lock_timeout)
         while True:
             index._current_searcher()  # follow a rebuild that swapped generations
-            try:
-                writer = index._whoosh.writer(
-                    timeout=max(0.0, deadline - time.monotonic()), delay=0.1)
-            except LockError:
-                raise IndexBusyError(_busy_message(index.path, index._manifest)) from None
-            if _read_manifest(index.path)["generation"] == index._manifest["generation"]:
+            lock = _WriteLock(_generation_dir(index.path, index._manifest))
+            lock.acquire(max(0.0, deadline - time.monotonic()), index.path)
+            if (index._staging or _read_manifest(index.path)["generation"]
+                    == index._manifest["generation"]):
                 break
-            writer.cancel()  # a rebuild finished while we waited: write to the new one
-        self.writer = writer
-        self._holder = _generation_dir(index.path, index._manifest) / WRITER_FILE
-        self._holder.write_text(f"pid {os.getpid()} on {socket.gethostname()} "
-                                f"({' '.join(sys.argv[:2]) or 'python'})")
-        return writer
+            lock.release()  # a rebuild finished while we waited: write to the new one
+        self.lock = lock
+        try:
+            self.writer = index._whoosh.writer(_lk=False)
+        except BaseException:
+            lock.release()
+            raise
+        return self.writer
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            if exc_type is None:
+            if exc_type is None and self.commit:
                 self.writer.commit()
             else:
                 self.writer.cancel()
         finally:
-            self._holder.unlink(missing_ok=True)
+            self.lock.release()
         return False
 
 
-class _NoLock:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _busy_message(path, manifest) -> str:
-    holder = _generation_dir(path, manifest) / WRITER_FILE
+def _lock_seconds(configured) -> float:
+    """The lock timeout: ``configured``, else $VNSEARCH_LOCK_TIMEOUT, else LOCK_TIMEOUT."""
+    if configured is not None:
+        return float(configured)
+    value = os.environ.get("VNSEARCH_LOCK_TIMEOUT", "").strip()
+    if not value:
+        return LOCK_TIMEOUT
     try:
-        who = holder.read_text().strip()
-    except OSError:
-        who = "another process"
-    return (f"The index at {path} is busy: {who} is writing to it. "
-            f"Try again when it has finished.")
+        return max(0.0, float(value))
+    except ValueError:
+        raise VnsearchError(f"VNSEARCH_LOCK_TIMEOUT must be a number of seconds, "
+                            f"not {value!r}.") from None
 
 
-def _prepare_all(batch):
-    """(title, body) PreparedTexts for each (doc, ...) of ``batch``, in order."""
-    texts = [(doc.title, doc.body) for doc, _, _ in batch]
+def _busy_message(path, folder) -> str:
+    who = _lock_holder(Path(folder)) or "another process"
+    return (f"The index at {path} is busy: {who} is writing to it. Try again when it has "
+            f"finished, or wait longer by setting VNSEARCH_LOCK_TIMEOUT (seconds).")
+
+
+def _lock_holder(folder: Path) -> str | None:
+    """Who the WRITER note says holds the lock, if that process is still running."""
+    try:
+        note = json.loads((folder / WRITER_FILE).read_text(encoding="utf-8"))
+        pid, host = int(note["pid"]), str(note["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if host == socket.gethostname() and not _process_exists(pid):
+        return None  # left behind by a writer that was killed
+    where = "" if host == socket.gethostname() else f" on {host}"
+    since = f" since {note['since']}" if note.get("since") else ""
+    return f"process {pid}{where} ({note.get('command') or 'vnsearch'}){since}"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists, under another user (or we cannot tell)
+    return True
+
+
+@contextmanager
+def _analysed(pending):
+    """Yield an iterator of (title, body) PreparedTexts for each pending document.
+
+    Worker processes, when worth it, are started here, before the caller takes the
+    write lock: a forked worker holding a copy of the locked file would keep the
+    lock alive after its parent died.
+    """
+    texts = [(doc.title, doc.body) for doc, _, _ in pending]
     if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return map(_prepare_pair, texts)
-    return _parallel_map(_prepare_pair, texts)
-
-
-def _prepare_pair(pair):
-    title, body = pair
-    return vn_schema.prepare(title), vn_schema.prepare(body)
-
-
-def _parallel_map(function, items):
+        yield map(_prepare_pair, texts)
+        return
     import multiprocessing
     from . import segment
     segment.segment("khởi động")  # load the model once, before forking, to share it
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    processes = os.cpu_count() or 2
-    with context.Pool(processes) as pool:
-        yield from pool.imap(function, items, chunksize=8)
+    with context.Pool(os.cpu_count() or 2) as pool:
+        yield pool.imap(_prepare_pair, texts, chunksize=8)
+
+
+def _prepare_pair(pair):
+    title, body = pair
+    return vn_schema.prepare(title), vn_schema.prepare(body)
 
 
 def _content_hash(doc: Document) -> str:
@@ -488,6 +649,26 @@ def _under(source: str, roots) -> bool:
                for root in roots)
 
 
+def _files_under(folder):
+    """The files under ``folder``, in name order, skipping hidden names as the loader does."""
+    for current, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(current, name)
+
+
+def _folder_size(path: Path) -> int:
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            if file.is_file():
+                total += file.stat().st_size
+        except OSError:
+            pass  # removed by a writer meanwhile
+    return total
+
+
 def _leaf_readers(searcher):
     reader = searcher.reader()
     if reader.is_atomic():
@@ -495,12 +676,27 @@ def _leaf_readers(searcher):
     return reader.leaf_readers()
 
 
-def _column_values(searcher, name):
+def _date_range(searcher):
+    """(earliest, latest) date of the documents, or (None, None) if none has a date.
+
+    Read raw from the column: an undated document sharing a segment with dated ones
+    holds the column's filler value, which Whoosh cannot turn into a datetime.
+    """
+    from whoosh.util.times import long_to_datetime
+    filler = searcher.schema["date"].default
+    low = high = None
     for reader, _ in _leaf_readers(searcher):
-        if reader.has_column(name):
-            column = reader.column_reader(name)
-            for docnum in reader.all_doc_ids():
-                yield column[docnum]
+        if not reader.has_column("date"):
+            continue
+        column = reader.column_reader("date", translate=False)
+        for docnum in reader.all_doc_ids():
+            value = column[docnum]
+            if value != filler:
+                low = value if low is None else min(low, value)
+                high = value if high is None else max(high, value)
+    if low is None:
+        return None, None
+    return long_to_datetime(low), long_to_datetime(high)
 
 
 def _stored_documents(index: Index):
@@ -514,7 +710,7 @@ def _stored_documents(index: Index):
 # -- the folder layout ---------------------------------------------------------------
 
 def _generation_dir(path: Path, manifest) -> Path:
-    return path / f"gen-{manifest['generation']}"
+    return Path(path) / f"gen-{manifest['generation']}"
 
 
 def _create_generation(path: Path, number: int):
@@ -523,17 +719,43 @@ def _create_generation(path: Path, number: int):
     return whoosh_index.create_in(str(folder), vn_schema.build_schema())
 
 
+def _open_live(path: Path):
+    """(manifest, Whoosh index) of the live generation, following a concurrent swap.
+
+    A rebuild may swap generations, and delete an old one, between reading the
+    manifest and opening the folder it names; the manifest is then read again.
+    """
+    manifest = _read_manifest(path)
+    for _ in range(50):
+        try:
+            return manifest, _open_generation(path, manifest)
+        except IndexNotFoundError:
+            latest = _read_manifest(path)
+            if latest["generation"] == manifest["generation"]:
+                raise
+            manifest = latest
+    return manifest, _open_generation(path, manifest)
+
+
 def _open_generation(path: Path, manifest):
     folder = _generation_dir(path, manifest)
-    try:
-        return whoosh_index.open_dir(str(folder))
-    except whoosh_index.EmptyIndexError:
-        raise IndexNotFoundError(f"The index at {path} is damaged ({folder} holds no "
-                                 f"index): rebuild it with `vnsearch rebuild --index "
-                                 f"{path}`.") from None
-    except (ImportError, AttributeError, ModuleNotFoundError, TypeError,
-            ValueError) as error:
-        raise IndexVersionError(_version_message(path, f"its schema cannot be read: {error}"))
+    for attempt in range(20):
+        try:
+            return whoosh_index.open_dir(str(folder))
+        except FileNotFoundError:
+            # A writer committed and removed the table of contents we had just found.
+            if attempt == 19 or not folder.is_dir():
+                break
+            time.sleep(0.02)
+        except whoosh_index.EmptyIndexError:
+            break
+        except (ImportError, AttributeError, TypeError, ValueError, EOFError,
+                pickle.UnpicklingError, whoosh_index.IndexError) as error:
+            raise IndexVersionError(_version_message(
+                path, f"its schema cannot be read: {error}")) from None
+    raise IndexNotFoundError(f"The index at {path} is damaged ({folder} holds no "
+                             f"index): rebuild it with `vnsearch rebuild --index "
+                             f"{path}`.")
 
 
 def _version_message(path, why) -> str:
