@@ -9,6 +9,8 @@ Exit status: 0 success, 1 error, 2 bad usage, 3 finished but some input was skip
 """
 
 import json
+import os
+import signal
 import sys
 
 import click
@@ -127,6 +129,33 @@ def delete_command(ids, index_path):
     _finish(Index.open(index_path).delete(ids))
 
 
+@cli.command("watch")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@index_option
+def watch_command(paths, index_path):
+    """Keep the index current while files under PATHS are added, changed or deleted.
+
+    Indexes PATHS first (like `vnsearch index --prune`), then follows changes until
+    Ctrl-C, printing a line per update on stderr. A file is indexed once it has
+    stopped changing for a second; one that cannot be read is retried when it next
+    changes, and keeps its old documents meanwhile.
+
+    \b
+    Example:
+        vnsearch watch ~/tin-tuc --index ./index
+    """
+    from .index import Index
+    from .watch import watch
+    index = Index.open_or_create(index_path)
+    click.echo(f"Watching {', '.join(paths)} for {index_path}; press Ctrl-C to stop.", err=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        watch(index, paths, on_update=_print_update)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching; `vnsearch watch` or `vnsearch index --prune` will "
+                   "pick up later changes.", err=True)
+
+
 @cli.command("rebuild")
 @index_option
 def rebuild_command(index_path):
@@ -222,6 +251,41 @@ class _ProgressBar:
         if self.bar is not None:
             self.bar.__exit__(*exc)
         return False
+
+
+def _print_update(update) -> None:
+    """One line on stderr per batch of changes applied by ``vnsearch watch``."""
+    from datetime import datetime
+    stamp = datetime.fromtimestamp(update.at).strftime("%H:%M:%S")
+    what = (_shown(update.paths[0]) if len(update.paths) == 1
+            else f"{len(update.paths)} paths")
+    if update.error is not None:
+        click.echo(f"{stamp} {what}: waiting, will retry: {update.error}", err=True)
+        return
+    report = update.report
+    if update.initial or report.indexed or report.removed:
+        unchanged = f", {report.unchanged} unchanged" if update.initial else ""
+        click.echo(f"{stamp} {what}: {report.added} added, {report.updated} updated, "
+                   f"{report.removed} removed{unchanged}", err=True)
+    for problem in report.problems:
+        if type(problem).__name__ == "DocumentWarning":
+            click.echo(f"{stamp} warning: {problem}", err=True)
+        else:
+            click.echo(f"{stamp} skipped: {problem} (read again when the file changes)",
+                       err=True)
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it is under it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _finish(report) -> None:

@@ -503,9 +503,7 @@ class _WriteLock:
             if time.monotonic() >= deadline:
                 raise IndexBusyError(_busy_message(index_path, self.folder))
             time.sleep(0.05)
-        note = {"pid": os.getpid(), "host": socket.gethostname(),
-                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]).strip()
-                           or "python",
+        note = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
                 "since": datetime.now().isoformat(timespec="seconds")}
         try:
             self._note.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
@@ -561,6 +559,17 @@ class _LockedWriter:
         finally:
             self.lock.release()
         return False
+
+
+def _command() -> str:
+    """What this process is, for the WRITER note: "vnsearch index", "python"..."""
+    argv = sys.argv or [""]
+    name = Path(argv[0]).name
+    if name == "__main__.py":  # python -m package
+        name = Path(argv[0]).parent.name
+    if name in ("", "-c"):
+        return "python"
+    return " ".join([name, *argv[1:2]])
 
 
 def _lock_seconds(configured) -> float:

@@ -1,0 +1,184 @@
+"""Killing the indexer for real (SIGKILL) at several moments, then reopening and re-running.
+
+An indexing run commits every ``Index.commit_every`` documents; whatever moment it dies,
+the index must open, answer with the last committed state (a whole number of commits),
+leave no lock and no process behind, and a re-run must end where a clean build ends.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vnsearch import Index, IndexBusyError
+from vnsearch.index import WHOOSH_LOCK, WRITER_FILE
+
+from test_concurrency import write_feed
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"),
+                                reason="kills with SIGKILL and looks for survivors in /proc")
+
+DOCUMENTS = 3000
+COMMIT = 200
+QUERIES = ["giá vàng", '"ngân hàng" -"lãi suất"', "dau khi ha noi"]
+
+INDEXER = '''
+import sys
+from vnsearch import Index
+Index.commit_every = int(sys.argv[3])
+index = Index.open_or_create(sys.argv[1])
+print("started", flush=True)
+print(index.add_paths([sys.argv[2]]).added, flush=True)
+'''
+
+# The same, but it stops inside its second commit, after Whoosh has written the new
+# segment and table of contents and just before renaming the table into place: the
+# moment when a commit is all written but not yet made.
+INDEXER_STOPPING_IN_A_COMMIT = '''
+import time
+from whoosh.filedb.filestore import FileStorage
+rename = FileStorage.rename_file
+commits = []
+def rename_slowly(self, source, target, safe=False):
+    if target.endswith(".toc") and not target.endswith("_0.toc"):  # _0: creating it
+        commits.append(target)
+        if len(commits) == 2:
+            print("committing", flush=True)
+            time.sleep(600)
+    return rename(self, source, target, safe)
+FileStorage.rename_file = rename_slowly
+''' + INDEXER
+
+
+def start(script, index_path, feed):
+    process = subprocess.Popen([sys.executable, "-c", script, str(index_path), str(feed),
+                                str(COMMIT)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "started", process.stderr.read()
+    return process
+
+
+def kill(process):
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    process.stdout.close()
+    process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+
+
+def processes_mentioning(text):
+    """Pids of running (not zombie) processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if text in (entry / "cmdline").read_bytes().decode(errors="replace") and \
+                    (entry / "stat").read_text().split(") ")[1][0] != "Z":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def lock_is_free(index_path):
+    from whoosh.filedb.filestore import FileStorage
+    manifest = json.loads((index_path / "vnsearch.json").read_text())
+    lock = FileStorage(str(index_path / f"gen-{manifest['generation']}")).lock(WHOOSH_LOCK)
+    if not lock.acquire():
+        return False
+    lock.release()
+    return True
+
+
+def scores(index, query):
+    return {hit.id: hit.score for hit in index.search(query, limit=DOCUMENTS)}
+
+
+def assert_same_results(index, clean, query):
+    """Same matches; scores equal up to Whoosh's field-length rounding.
+
+    A merge of segments keeps each document's field length as the one-byte
+    approximation Whoosh stores, so the average length behind BM25 depends a little
+    on the commit and merge history: here within 2 %.
+    """
+    got, expected = scores(index, query), scores(clean, query)
+    assert got.keys() == expected.keys(), query
+    assert got == pytest.approx(expected, rel=0.02), query
+
+
+def check_committed_state(index_path, clean_ids, at_least):
+    """The index after a kill: opens, answers, holds whole commits only."""
+    deadline = time.monotonic() + 5
+    while processes_mentioning(str(index_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # analysis workers notice their parent is gone
+    assert processes_mentioning(str(index_path)) == []
+    assert lock_is_free(index_path)
+    index = Index.open(index_path)
+    count = len(index)
+    assert count % COMMIT == 0 or count == DOCUMENTS
+    assert count >= at_least
+    assert index.search("bản tin", limit=1).total == count
+    stored = {stored["id"] for stored in
+              index._current_searcher().reader().all_stored_fields()}
+    assert len(stored) == count and stored <= clean_ids
+    assert index.info().documents == count
+    return count
+
+
+def test_killed_indexer_keeps_the_last_commit_and_a_rerun_completes(tmp_path):
+    feed = write_feed(tmp_path / "feed.jsonl", DOCUMENTS, seed=7)
+    clean = Index.create(tmp_path / "clean")
+    assert clean.add_paths([feed]).added == DOCUMENTS
+    clean_ids = {stored["id"] for stored in
+                 clean._current_searcher().reader().all_stored_fields()}
+    index_path = tmp_path / "killed"
+    counts = {}
+
+    # Killed inside its second commit: exactly the first one is there.
+    process = start(INDEXER_STOPPING_IN_A_COMMIT, index_path, feed)
+    assert process.stdout.readline().strip() == "committing"
+    writer_pid = process.pid
+    kill(process)
+    counts["in the 2nd commit"] = check_committed_state(index_path, clean_ids, 0)
+    assert counts["in the 2nd commit"] == COMMIT
+    # The killed writer's note is left behind; it must not be taken for the holder.
+    generation = json.loads((index_path / "vnsearch.json").read_text())["generation"]
+    note = index_path / f"gen-{generation}" / WRITER_FILE
+    assert json.loads(note.read_text())["pid"] == writer_pid
+    from whoosh.filedb.filestore import FileStorage
+    foreign = FileStorage(str(note.parent)).lock(WHOOSH_LOCK)  # a holder that leaves no note
+    assert foreign.acquire()
+    try:
+        index = Index.open(index_path)
+        index.lock_timeout = 0.2
+        with pytest.raises(IndexBusyError) as error:
+            index.delete(["tin-00000"])
+        assert f"process {writer_pid}" not in str(error.value)
+        assert "busy: another process is writing to it" in str(error.value)
+    finally:
+        foreign.release()
+
+    # Killed at moments chosen by the clock.
+    for delay in (0.5, 1.5, 3.0):
+        before = max(counts.values())
+        process = start(INDEXER, index_path, feed)
+        time.sleep(delay)
+        kill(process)
+        counts[f"after {delay} s"] = check_committed_state(index_path, clean_ids, before)
+
+    # The re-run does the rest, and ends where the clean build ended.
+    process = start(INDEXER, index_path, feed)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert int(out) == DOCUMENTS - max(counts.values())
+    rerun = Index.open(index_path)
+    assert check_committed_state(index_path, clean_ids, 0) == DOCUMENTS
+    for query in QUERIES:
+        assert_same_results(rerun, clean, query)
+    print(f"\ncounts after each kill (commit every {COMMIT} of {DOCUMENTS}): {counts}")
