@@ -43,9 +43,10 @@ def test_search_prints_rank_title_date_id_and_marked_snippet(seeded, runner):
     result = runner.invoke(cli, ["search", "cong nghe thong tin", "--index", str(seeded)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
-    assert lines[1] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
-    assert "**" in lines[2]
+    assert lines[0] == "Kết quả cho: công nghệ thông tin"
+    assert lines[1].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
+    assert lines[2] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
+    assert "**công nghệ thông tin**" in lines[3]
 
 
 def test_search_json_lines(seeded, runner):

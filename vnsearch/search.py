@@ -14,6 +14,7 @@ its exact form too, which scores higher; pyvi words and adjacent syllable pairs 
 query add score where the document has them, which ranks phrases above scattered words.
 """
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -25,6 +26,8 @@ from .documents import parse_date
 from .errors import QueryError
 from .highlight import highlight
 from .normalize import has_diacritics
+from .ranking import Ranker, WeightedTerm
+from .restore import match_case, restore
 
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
@@ -96,70 +99,92 @@ def parse_query(query: str) -> ParsedQuery:
     return parsed
 
 
-def build_query(parsed: ParsedQuery, fields=None, restored: Analysis | None = None):
-    """The Whoosh query for a parsed query, or None when nothing searchable is left."""
-    fields = list(fields or FIELD_WEIGHTS)
-    scored = _ranked_terms(analyse(parsed.text), fields, restored) if parsed.text else None
-    required = [q for q in (_phrase(p, fields) for p in parsed.phrases) if q is not None]
-    excluded = [q for q in (_phrase(p, fields) for p in parsed.excluded) if q is not None]
-    if required:
-        positive = wq.And(required)
-        if scored is not None:
-            positive = wq.AndMaybe(positive, scored)
-    elif scored is not None:
-        positive = scored
-    elif excluded:
-        positive = wq.Every()
-    else:
-        return None
-    if excluded:
-        positive = wq.AndNot(positive, wq.Or(excluded))
-    return positive
+def weighted_terms(analysis: Analysis, fields, restored: Analysis | None = None):
+    """The terms a free-text query scores with, each with its weight.
 
-
-def _ranked_terms(analysis: Analysis, fields, restored: Analysis | None):
+    A query typed with diacritics means them, on every syllable: its unaccented
+    syllables ("tin", "Super Bowl") are meant as typed too. A query typed without any
+    diacritics matches every reading through the folded forms, and its ``restored``
+    reading (see :mod:`vnsearch.restore`) adds the exact forms most likely meant.
+    """
     syllables = analysis.syllables
-    if not syllables:
-        return None
-    clauses = []
+    accented = any(s.text != s.folded for s in syllables)
+    terms = []
     for name in fields:
         weight = FIELD_WEIGHTS.get(name, 1.0)
+
+        def add(text, share):
+            terms.append(WeightedTerm(name, text, weight * share))
+
         for syllable in syllables:
-            clauses.append(wq.Term(name, FOLDED + syllable.folded, boost=weight * FOLDED_WEIGHT))
-            if has_diacritics(syllable.text):
-                clauses.append(wq.Term(name, syllable.text, boost=weight * EXACT_WEIGHT))
+            add(FOLDED + syllable.folded, FOLDED_WEIGHT)
+            if accented:
+                add(syllable.text, EXACT_WEIGHT)
         for first, stop in analysis.words:
             word = syllables[first:stop]
-            if any(has_diacritics(s.text) for s in word):
-                text = "_".join(s.text for s in word)
+            if accented:
+                add("_".join(s.text for s in word), WORD_WEIGHT)
             else:
-                text = FOLDED + "_".join(s.folded for s in word)
-            clauses.append(wq.Term(name, text, boost=weight * WORD_WEIGHT))
+                add(FOLDED + "_".join(s.folded for s in word), WORD_WEIGHT)
         for left, right in zip(syllables, syllables[1:]):
-            clauses.append(wq.Term(name, f"{PAIR}{left.folded} {right.folded}",
-                                   boost=weight * PAIR_WEIGHT))
+            add(f"{PAIR}{left.folded} {right.folded}", PAIR_WEIGHT)
         if restored is not None:
             for syllable in restored.syllables:
-                if has_diacritics(syllable.text):
-                    clauses.append(wq.Term(name, syllable.text,
-                                           boost=weight * RESTORED_WEIGHT))
-    return wq.Or(clauses)
+                add(syllable.text, RESTORED_WEIGHT * EXACT_WEIGHT)
+            for first, stop in restored.words:
+                add("_".join(s.text for s in restored.syllables[first:stop]),
+                    RESTORED_WEIGHT * WORD_WEIGHT)
+    return _merge(terms)
+
+
+def _merge(terms):
+    """One entry per distinct (field, term), weights added: a list read once."""
+    merged: dict[tuple[str, str], float] = {}
+    for term in terms:
+        key = (term.field, term.text)
+        merged[key] = merged.get(key, 0.0) + term.weight
+    return [WeightedTerm(f, t, w) for (f, t), w in merged.items()]
 
 
 def _phrase(text: str, fields):
-    """Adjacent syllables: exact forms when the phrase has diacritics, else folded."""
+    """The Whoosh query for adjacent syllables (exact if typed with diacritics) and
+    the terms that score it."""
     syllables = analyse(text).syllables
     if not syllables:
-        return None
+        return None, []
     accented = has_diacritics(text)
     words = [s.text if accented else FOLDED + s.folded for s in syllables]
     per_field = []
+    terms = []
     for name in fields:
-        if len(words) == 1:
-            per_field.append(wq.Term(name, words[0]))
-        else:
-            per_field.append(wq.Phrase(name, words))
-    return wq.Or(per_field)
+        per_field.append(wq.Term(name, words[0]) if len(words) == 1
+                         else wq.Phrase(name, words))
+        terms += [WeightedTerm(name, w, FIELD_WEIGHTS.get(name, 1.0)) for w in words]
+    return wq.Or(per_field), terms
+
+
+def restore_query(text: str, ranker: Ranker) -> str | None:
+    """The likely accented reading of an unaccented query, or None if it has marks
+    (or no reading better than what was typed)."""
+    analysis = analyse(text)
+    if not analysis.syllables or has_diacritics(text):
+        return None
+    frequencies: dict[str, int] = {}
+
+    def frequency(term):
+        if term not in frequencies:
+            frequencies[term] = ranker.doc_frequency("body", term)
+        return frequencies[term]
+
+    reading = restore([s.folded for s in analysis.syllables], frequency)
+    pieces, last = [], 0
+    for syllable, restored in zip(analysis.syllables, reading):
+        pieces.append(text[last:syllable.start])
+        pieces.append(match_case(restored, text[syllable.start:syllable.end]))
+        last = syllable.end
+    pieces.append(text[last:])
+    result = "".join(pieces)
+    return result if result != text else None
 
 
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
@@ -177,27 +202,59 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     unknown = set(fields or ()) - set(FIELD_WEIGHTS)
     if unknown:
         raise QueryError(f"Unknown field {sorted(unknown)[0]!r}: search 'title' or 'body'.")
+    fields = list(fields or FIELD_WEIGHTS)
     parsed = parse_query(query or "")
-    restored = None
-    built = build_query(parsed, fields, restored)
-    if built is None:
-        raise QueryError(f"Nothing to search for in {query!r}: type some words.")
     date_filter = _date_filter(date_from, date_to)
-    kwargs = {"limit": limit, "filter": date_filter}
+    ranker = Ranker(searcher)
+
+    analysis = analyse(parsed.text)
+    restored = restore_query(parsed.text, ranker) if analysis.syllables else None
+    terms = weighted_terms(analysis, fields, analyse(restored) if restored else None)
+    required, excluded = [], []
+    for text in parsed.phrases:
+        phrase, phrase_terms = _phrase(text, fields)
+        if phrase is not None:
+            required.append(phrase)
+            if not analysis.syllables:
+                terms += phrase_terms
+    excluded = [q for q, _ in (_phrase(t, fields) for t in parsed.excluded) if q is not None]
+    if not terms and not excluded:
+        raise QueryError(f"Nothing to search for in {query!r}: type some words.")
+
+    if terms:
+        scores = ranker.score(_merge(terms))
+    else:  # only exclusions: everything else matches
+        scores = dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
+    for phrase in required:
+        keep = set(searcher.docs_for_query(phrase))
+        scores = {d: s for d, s in scores.items() if d in keep}
+    if excluded:
+        drop = set(searcher.docs_for_query(wq.Or(excluded)))
+        scores = {d: s for d, s in scores.items() if d not in drop}
+    if date_filter is not None:
+        keep = set(searcher.docs_for_query(date_filter))
+        scores = {d: s for d, s in scores.items() if d in keep}
+    if searcher.reader().has_deletions():
+        scores = {d: s for d, s in scores.items() if not ranker.is_deleted(d)}
+
     if sort == "date":
-        kwargs["sortedby"] = "date"
-        kwargs["reverse"] = True
-    found = searcher.search(built, **kwargs)
-    highlight_terms = analyse(" ".join([parsed.text, *parsed.phrases]))
+        # Raw column values: numbers that sort like the dates; an undated document's
+        # default cannot be turned into a datetime at all.
+        dates = searcher.reader().column_reader("date", translate=False)
+        top = heapq.nlargest(limit, scores, key=lambda d: (dates[d], scores[d]))
+    else:
+        top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+
+    highlight_terms = analyse(" ".join([restored or parsed.text, *parsed.phrases]))
     hits = []
-    for hit in found:
-        stored = hit.fields()
+    for docnum in top:
+        stored = searcher.stored_fields(docnum)
         snippet, spans = highlight(stored.get("body", ""), highlight_terms)
         hits.append(Hit(id=stored["id"], title=stored.get("title", ""),
-                        date=stored.get("date"), score=float(hit.score or 0.0),
+                        date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
-    return Results(query=query, restored=None, total=len(found), hits=hits)
+    return Results(hits, query=query, restored=restored, total=len(scores))
 
 
 def _date_filter(date_from, date_to):

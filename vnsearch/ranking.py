@@ -1,0 +1,183 @@
+"""BM25F scoring, term at a time, straight from Whoosh's posting lists.
+
+Whoosh's own matchers score one posting at a time through a tree of Python objects and
+look up each document's field length per posting: about 15 µs a posting, and a
+Vietnamese query reads tens of thousands of postings (its syllables are common). Here
+each posting list is decoded a block at a time and its scores added into one
+dictionary, the way bm25s does it with arrays: an order of magnitude less work for the
+same BM25 formula. Decoded lists of the most common terms stay in a small cache, since
+"của", "và" or "năm" come back in query after query.
+
+The idf is the classic BM25 one, ``log(1 + (N - df + 0.5) / (df + 0.5))``, not
+Whoosh's ``log(N / (df + 1)) + 1``: syllables found in every article fade to almost
+nothing instead of keeping a floor, which a question full of "của", "là", "gì" needs.
+"""
+
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from math import log
+
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numlists import delta_decode
+
+K1 = 1.2
+B = 0.75
+CACHE_POSTINGS = 4_000_000
+"""Decoded postings kept across queries (about 12 bytes each)."""
+CACHE_FROM = 2_000
+"""Only lists at least this long are worth caching: short ones decode quickly."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedTerm:
+    """A term to score in a field, with the weight its matches get."""
+
+    field: str
+    text: str
+    weight: float
+
+
+class Ranker:
+    """Scores documents of one Whoosh searcher (one committed state of the index)."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        self.doc_count = searcher.doc_count_all()
+        self._averages: dict[str, float] = {}
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """How many documents hold ``text`` in ``field`` (deleted ones included)."""
+        return self.searcher.doc_frequency(field, text)
+
+    def idf(self, df: int) -> float:
+        """BM25's inverse document frequency for a term found in ``df`` documents."""
+        return log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def score(self, terms: list[WeightedTerm]) -> dict[int, float]:
+        """BM25F score of every document matching any of ``terms``."""
+        scores: dict[int, float] = {}
+        get = scores.get
+        for term in terms:
+            df = self.doc_frequency(term.field, term.text)
+            if not df or not term.weight:
+                continue
+            factor = term.weight * self.idf(df) * (K1 + 1)
+            norm = K1 * B / self._average(term.field)
+            base_norm = K1 * (1 - B)
+            for reader, base in self.leaves:
+                ids, tfs = _segment_postings(reader, term.field, term.text)
+                if not ids:
+                    continue
+                lengths = _segment_lengths(reader, term.field)
+                for docnum, tf in zip(ids, tfs):
+                    length = lengths.get(docnum)
+                    if length is None:
+                        length = lengths[docnum] = reader.doc_field_length(
+                            docnum, term.field, 0)
+                    docnum += base
+                    scores[docnum] = get(docnum, 0.0) + factor * tf / (
+                        tf + base_norm + norm * length)
+        return scores
+
+    def is_deleted(self, docnum: int) -> bool:
+        """Whether ``docnum`` was deleted (segments keep postings of deleted documents)."""
+        for reader, base in reversed(self.leaves):
+            if docnum >= base:
+                return reader.has_deletions() and reader.is_deleted(docnum - base)
+        return False
+
+    def _average(self, field):
+        if field not in self._averages:
+            self._averages[field] = self.searcher.avg_field_length(field) or 1.0
+        return self._averages[field]
+
+
+_lengths: dict = {}
+
+
+def _segment_lengths(reader, field) -> dict[int, int]:
+    """Field lengths of a segment's documents, filled in as documents are scored."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
+        return {}
+    if len(_lengths) > 256:  # segments come and go as the index is updated
+        _lengths.clear()
+    return _lengths.setdefault((segment.segment_id(), field), {})
+
+
+_cache: OrderedDict = OrderedDict()
+_cached_postings = 0
+
+
+def _segment_postings(reader, field, text):
+    """Decoded (ids, term frequencies) of a term in one segment, cached when long."""
+    global _cached_postings
+    # Segments never change once written (deletions are checked separately), and
+    # their ids are random, so a segment's postings can be cached under its id.
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
+        return _read_uncached(reader, field, text)
+    key = (segment.segment_id(), field, text)
+    found = _cache.get(key)
+    if found is not None:
+        _cache.move_to_end(key)
+        return found
+    ids, tfs = _read_uncached(reader, field, text)
+    if len(ids) >= CACHE_FROM:
+        _cache[key] = (ids, tfs)
+        _cached_postings += len(ids)
+        while _cached_postings > CACHE_POSTINGS and _cache:
+            _, (old, _) = _cache.popitem(last=False)
+            _cached_postings -= len(old)
+    return ids, tfs
+
+
+def _read_uncached(reader, field, text):
+    try:
+        matcher = reader.postings(field, text)
+    except TermNotFound:
+        return (), ()
+    if isinstance(matcher, W3LeafMatcher):
+        ids, tfs = _read_blocks(matcher)
+    else:  # inlined or other postings: the public, slower way
+        ids, tfs = array("I"), array("f")
+        while matcher.is_active():
+            ids.append(matcher.id())
+            tfs.append(matcher.weight())
+            matcher.next()
+    return ids, tfs
+
+
+def _read_blocks(matcher):
+    """Every block of a Whoosh 3 posting list, decoded without per-posting calls.
+
+    Reads the matcher's block data directly (Whoosh is pinned to 2.7.4); the test suite
+    checks the result against the matcher's public, per-posting interface.
+    """
+    ids, tfs = array("I"), array("f")
+    while not matcher._atend:
+        if matcher._data is None:
+            matcher._read_data()
+        block_ids, weights = matcher._data[0], matcher._data[1]
+        ids.extend(delta_decode(block_ids))
+        count = matcher._blocklength
+        if weights is None:
+            tfs.extend([1.0] * count)
+        elif isinstance(weights, float):
+            tfs.extend([weights] * count)
+        else:
+            tfs.extend(weights)
+        matcher._next_block()
+    return ids, tfs
+
+
+def clear_cache() -> None:
+    """Forget cached posting lists (tests; memory pressure)."""
+    global _cached_postings
+    _cache.clear()
+    _lengths.clear()
+    _cached_postings = 0
