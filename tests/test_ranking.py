@@ -63,13 +63,21 @@ def test_scores_are_bm25(news):
     assert scores[docnum] == pytest.approx(expected)
 
 
-def test_common_terms_are_skipped_only_beside_rarer_ones(news):
+def test_common_terms_are_skipped_only_beside_rarer_ones(news, monkeypatch):
+    monkeypatch.setattr(ranking, "SKIP_FROM", 100)
     ranker = Ranker(news._current_searcher())
     # Every title says "Tin số": alone, "số" still matches everything...
     assert len(ranker.score([WeightedTerm("title", "~so", 1.0)])) == 600
     # ...beside a rarer term it is not read at all.
-    both = ranker.score([WeightedTerm("title", "~so", 1.0), WeightedTerm("body", "dầu", 1.0)])
-    assert len(both) == 200
+    both = ranker.score([WeightedTerm("title", "~so", 1.0), WeightedTerm("title", "599", 1.0)])
+    assert list(both) == [599]
+    # A rare term in another field does not make it skippable.
+    other = ranker.score([WeightedTerm("title", "~so", 1.0), WeightedTerm("body", "599", 1.0)])
+    assert len(other) == 600
+
+
+def test_small_indexes_read_every_term(articles_index):
+    assert len(articles_index.search("công", limit=20)) == 6
 
 
 def test_deleted_documents_never_come_back(news, tmp_path):
