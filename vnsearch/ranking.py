@@ -13,6 +13,7 @@ Whoosh's ``log(N / (df + 1)) + 1``: syllables found in every article fade to alm
 nothing instead of keeping a floor, which a question full of "của", "là", "gì" needs.
 """
 
+import weakref
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -54,11 +55,26 @@ class Ranker:
         reader = searcher.reader()
         self.leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
         self.doc_count = searcher.doc_count_all()
+        self._frequencies: dict[tuple[str, str], int] = {}
         self._averages: dict[str, float] = {}
+
+    @classmethod
+    def for_searcher(cls, searcher) -> "Ranker":
+        """The ranker of ``searcher``, shared by every query on it (and its caches)."""
+        ranker = _rankers.get(searcher)
+        if ranker is None:
+            ranker = _rankers[searcher] = cls(searcher)
+        return ranker
 
     def doc_frequency(self, field: str, text: str) -> int:
         """How many documents hold ``text`` in ``field`` (deleted ones included)."""
-        return self.searcher.doc_frequency(field, text)
+        key = (field, text)
+        df = self._frequencies.get(key)
+        if df is None:
+            if len(self._frequencies) > 200_000:
+                self._frequencies.clear()
+            df = self._frequencies[key] = self.searcher.doc_frequency(field, text)
+        return df
 
     def idf(self, df: int) -> float:
         """BM25's inverse document frequency for a term found in ``df`` documents."""
@@ -110,6 +126,7 @@ class Ranker:
 
 
 _lengths: dict = {}
+_rankers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _segment_lengths(reader, field) -> dict[int, int]:

@@ -169,14 +169,8 @@ def restore_query(text: str, ranker: Ranker) -> str | None:
     analysis = analyse(text)
     if not analysis.syllables or has_diacritics(text):
         return None
-    frequencies: dict[str, int] = {}
-
-    def frequency(term):
-        if term not in frequencies:
-            frequencies[term] = ranker.doc_frequency("body", term)
-        return frequencies[term]
-
-    reading = restore([s.folded for s in analysis.syllables], frequency)
+    reading = restore([s.folded for s in analysis.syllables],
+                      lambda term: ranker.doc_frequency("body", term))
     pieces, last = [], 0
     for syllable, restored in zip(analysis.syllables, reading):
         pieces.append(text[last:syllable.start])
@@ -205,7 +199,7 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     fields = list(fields or FIELD_WEIGHTS)
     parsed = parse_query(query or "")
     date_filter = _date_filter(date_from, date_to)
-    ranker = Ranker(searcher)
+    ranker = Ranker.for_searcher(searcher)
 
     analysis = analyse(parsed.text)
     restored = restore_query(parsed.text, ranker) if analysis.syllables else None
