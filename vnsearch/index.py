@@ -293,8 +293,12 @@ class Index:
         Existing documents whose source ``stale(source)`` selects, that were not given
         now and whose source is not in ``keep``, are removed in the last commit, and
         ``sources`` are recorded in the manifest. Analysis (the slow part) runs outside
-        the write lock, so the lock is held only while a batch is written.
+        the write lock, so the lock is held only while a batch is written; if another
+        writer committed meanwhile, what is already indexed is read again under the
+        lock, so that a document is never added twice.
         """
+        self._current_searcher()  # follow a rebuild first
+        snapshot = self._snapshot()
         existing = self._existing_hashes()
         first_seen: dict[str, Document] = {}
         pending = []
@@ -311,12 +315,12 @@ class Index:
             if old is not None and old[0] == digest:
                 report.unchanged += 1
             else:
-                pending.append((doc, digest, old is not None))
-        doomed = []
+                pending.append((doc, digest))
+        doomed = {}
         if stale is not None:
-            doomed = [doc_id for doc_id, (_, source) in existing.items()
-                      if source and doc_id not in first_seen and source not in keep
-                      and stale(source)]
+            doomed = {doc_id: entry for doc_id, entry in existing.items()
+                      if entry[1] and doc_id not in first_seen and entry[1] not in keep
+                      and stale(entry[1])}
         known = self._manifest.get("sources", [])
         new_sources = [s for s in sources if s not in known] if not self._staging else []
         total = len(pending)
@@ -336,23 +340,37 @@ class Index:
                 last = start + size >= total
                 changes = bool(batch) or (last and bool(doomed))
                 with self._locked_writer(commit=changes) as writer:
-                    for (doc, digest, replace), (title, body) in zip(batch, texts):
+                    current = self._snapshot()
+                    if current != snapshot:
+                        existing = self._existing_hashes()  # another writer was here
+                    for (doc, digest), (title, body) in zip(batch, texts):
+                        old = existing.get(doc.id)
+                        if old is not None and old[0] == digest:
+                            report.unchanged += 1
+                            continue
                         fields = dict(id=doc.id, title=title, _stored_title=doc.title,
                                       body=body, _stored_body=doc.body, hash=digest,
                                       source=doc.source or "")
                         if doc.date is not None:
                             fields["date"] = doc.date
-                        if replace:
+                        if old is not None:
                             writer.update_document(**fields)
                             report.updated += 1
                         else:
                             writer.add_document(**fields)
                             report.added += 1
                     if last:
-                        for doc_id in doomed:
-                            report.removed += writer.delete_by_term("id", doc_id)
+                        for doc_id, entry in doomed.items():
+                            # Only what is still as we saw it: not re-added meanwhile.
+                            if existing.get(doc_id) == entry:
+                                report.removed += writer.delete_by_term("id", doc_id)
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
+                snapshot = (self._whoosh, writer.generation) if changes else current
+
+    def _snapshot(self):
+        """Which committed state this index object is on: (Whoosh index, generation)."""
+        return self._whoosh, self._whoosh.latest_generation()
 
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
         """id -> (content hash, source) for every live document, read from columns."""
@@ -624,7 +642,7 @@ def _analysed(pending):
     write lock: a forked worker holding a copy of the locked file would keep the
     lock alive after its parent died.
     """
-    texts = [(doc.title, doc.body) for doc, _, _ in pending]
+    texts = [(doc.title, doc.body) for doc, _ in pending]
     if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         yield map(_prepare_pair, texts)
         return
