@@ -22,8 +22,10 @@ _VOWELS = set("aeiouy")
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 BEAM = 6
 """Candidates kept per syllable: the most frequent readings."""
-PAIR_WEIGHT = 1.0
-"""How much a candidate pair that the index holds as a word counts."""
+PAIR_WEIGHT = 4
+"""How much a candidate pair that the index holds as a word counts. Syllable accuracy
+against the accented originals: 86% with 1, 90% with 4 on the XQuAD-vi questions
+(84% -> 87% on news headlines); nDCG@10 moved by less than its noise."""
 
 
 @lru_cache(maxsize=4096)
