@@ -47,9 +47,9 @@ def test_search_reports_the_restored_reading(articles_index):
 def test_restored_reading_ranks_its_exact_form_first(tmp_path):
     from vnsearch import Index
     index = Index.create(tmp_path / "ix")
-    index.add([{"id": f"sell-{n}", "title": "Tin", "body": f"Cửa hàng {n} bán hàng tốt."}
+    index.add([{"id": f"friend-{n}", "title": "Tin", "body": f"Gặp bạn hàng cũ lần {n}."}
                for n in range(3)] +
-              [{"id": "friend", "title": "Tin", "body": "Gặp bạn hàng cũ."}])
+              [{"id": "sell", "title": "Tin", "body": "Cửa hàng bán hàng tốt."}])
     results = index.search("ban hang")
-    assert results.restored == "bán hàng"
-    assert ids(results)[-1] == "friend" and len(results) == 4
+    assert results.restored == "bạn hàng"
+    assert ids(results)[-1] == "sell" and len(results) == 4
