@@ -327,6 +327,18 @@ def test_a_damaged_index_says_to_rebuild_and_rebuild_repairs_it(index, docs):
     assert len(Index.open(index.path)) == 3
 
 
+def test_a_lost_segment_file_is_reported_as_damage_not_a_traceback(index, docs):
+    index.add_paths([docs])
+    for segment in (index.path / "gen-1").glob("*.seg"):
+        segment.unlink()
+    result = CliRunner().invoke(cli, ["search", "vàng", "--index", str(index.path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: The index at {index.path} is damaged (cannot read ")
+    assert result.stderr.endswith(f"rebuild it with `vnsearch rebuild --index {index.path}`.\n")
+    assert Index.rebuild(index.path).added == 3
+    assert ids(Index.open(index.path).search("vàng")) == ["vang.txt"]
+
+
 def test_another_format_number_is_refused_then_rebuilt_from_sources(index, docs):
     index.add_paths([docs])
     manifest = json.loads((index.path / "vnsearch.json").read_text())
@@ -353,8 +365,13 @@ def test_incompatible_index_without_sources_is_not_replaced_by_an_empty_one(inde
     manifest = json.loads((index.path / "vnsearch.json").read_text())
     manifest["format"] = FORMAT_VERSION + 1
     (index.path / "vnsearch.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexVersionError, match="records no source files to rebuild it from"):
+    with pytest.raises(IndexVersionError) as error:
         Index.rebuild(index.path)
+    assert str(error.value) == (
+        f"Cannot rebuild the index at {index.path}: it was written by an incompatible "
+        f"version of vnsearch and records no source files to rebuild it from. Delete "
+        f"{index.path} and index your documents again with `vnsearch index --index "
+        f"{index.path} FOLDER`.")
     assert json.loads((index.path / "vnsearch.json").read_text()) == manifest
 
 

@@ -61,8 +61,8 @@ class WatchProcess:
         wait_for(lambda: any(text in line for line in self.lines[after:]),
                  f"a line with {text!r} from vnsearch watch (got {self.lines})")
 
-    def stop(self):
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, signum=signal.SIGINT):
+        self.process.send_signal(signum)
         returncode = self.process.wait(timeout=20)
         self._reader.join(timeout=5)
         return returncode
@@ -198,3 +198,14 @@ def test_watch_refuses_a_missing_folder(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_watch_stops_cleanly_on_sigterm(tmp_path):
+    (tmp_path / "docs").mkdir()
+    process = WatchProcess(tmp_path / "docs", tmp_path / "index")
+    try:
+        process.wait_for_line(": 0 added, 0 updated, 0 removed, 0 unchanged")
+        assert process.stop(signal.SIGTERM) == 0
+        assert process.lines[-1].startswith("Stopped watching")
+    finally:
+        process.kill()

@@ -393,17 +393,31 @@ class Index:
 
     def _current_searcher(self):
         """A searcher on the latest committed state, reused while nothing changes."""
-        if not self._staging:
-            manifest = _read_manifest(self.path)
-            if manifest["generation"] != self._manifest["generation"]:
-                self.close()
-                manifest, self._whoosh = _open_live(self.path)
-            self._manifest = manifest
-        if self._searcher is None:
-            self._searcher = self._whoosh.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
-        return self._searcher
+        for attempt in range(3):
+            if not self._staging:
+                manifest = _read_manifest(self.path)
+                if manifest["generation"] != self._manifest["generation"]:
+                    self.close()
+                    manifest, self._whoosh = _open_live(self.path)
+                self._manifest = manifest
+            try:
+                if self._searcher is None:
+                    self._searcher = self._whoosh.searcher()
+                else:
+                    self._searcher = self._searcher.refresh()
+                return self._searcher
+            except OSError as error:
+                # Whoosh already retried a file deleted under it by a commit; unless a
+                # rebuild swapped generations meanwhile, files are really missing.
+                self._searcher = None
+                if self._staging or _read_manifest(self.path)["generation"] == \
+                        self._manifest["generation"]:
+                    raise IndexNotFoundError(
+                        f"The index at {self.path} is damaged (cannot read "
+                        f"{getattr(error, 'filename', None) or error}): rebuild it with "
+                        f"`vnsearch rebuild --index {self.path}`.") from None
+        raise IndexNotFoundError(f"The index at {self.path} keeps changing under this "
+                                 f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
                sort: str = "relevance", fields=None):
@@ -438,21 +452,24 @@ class Index:
 
         Documents come from the live index when it can be read, otherwise (an index of
         an incompatible version, or a damaged one) from the source paths it was built
-        from. Searches keep answering from the old generation until the swap; writers
-        wait for the rebuild, then write to the new generation.
+        from. Searches keep answering from the old generation until the swap. Writers
+        wait for the rebuild (up to their lock timeout), then write to the new one.
         """
         path = Path(path)
         while True:
             manifest = _read_manifest(path, check_version=False)
             try:
                 old = cls.open(path)
+                old._current_searcher()  # are its files all there?
             except (IndexVersionError, IndexNotFoundError) as error:
                 old, unreadable = None, error
             if old is None and not manifest.get("sources"):
-                raise IndexVersionError(
-                    f"{unreadable} But it records no source files to rebuild it from: "
-                    f"delete {path} and index your documents again with `vnsearch index "
-                    f"--index {path} FOLDER`.")
+                why = ("was written by an incompatible version of vnsearch"
+                       if isinstance(unreadable, IndexVersionError) else "is damaged")
+                raise type(unreadable)(
+                    f"Cannot rebuild the index at {path}: it {why} and records no source "
+                    f"files to rebuild it from. Delete {path} and index your documents "
+                    f"again with `vnsearch index --index {path} FOLDER`.")
             if old is not None:
                 manifest = old._manifest
             lock = _WriteLock(_generation_dir(path, manifest))
