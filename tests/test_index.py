@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -452,10 +453,19 @@ def test_a_second_writer_gets_a_clear_busy_error(index, monkeypatch):
     assert index.add(ARTICLES[:1]).added == 1
 
 
-def test_a_stale_writer_note_is_not_believed(index):
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True)
-    dead = int(finished.stdout)
+@pytest.mark.parametrize("reaped", [
+    pytest.param(True, id="reaped"),
+    pytest.param(False, id="zombie", marks=pytest.mark.skipif(
+        not os.path.isdir("/proc/self"), reason="zombies are seen through /proc")),
+])
+def test_a_stale_writer_note_is_not_believed(index, reaped):
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead = finished.pid
+    if reaped:
+        finished.wait()
+    else:  # dead, but its parent has not collected it yet
+        while not Path(f"/proc/{dead}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"):
+            time.sleep(0.05)
     holder = _WriteLock(index.path / "gen-1")
     holder.acquire(0, index.path)
     note = index.path / "gen-1" / WRITER_FILE
@@ -469,6 +479,7 @@ def test_a_stale_writer_note_is_not_believed(index):
         assert "busy: another process is writing to it" in str(error.value)
     finally:
         holder.release()
+        finished.wait()
 
 
 def test_a_bad_lock_timeout_setting_is_a_clear_error(index, monkeypatch):

@@ -642,13 +642,18 @@ def _lock_holder(folder: Path) -> str | None:
 
 
 def _process_exists(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would terminate it there, not probe it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):
         return True  # it exists, under another user (or we cannot tell)
-    return True
+    try:  # on Linux, a killed process its parent has not reaped yet is a zombie
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @contextmanager
