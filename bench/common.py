@@ -179,6 +179,7 @@ def machine_info():
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "load_average": os.getloadavg(),
     }
 
 
@@ -187,6 +188,12 @@ def describe_machine():
     info = machine_info()
     return (f"{info['platform']}, {info['cores']} cores ({info['cpu']}), "
             f"Python {info['python']}, SQLite {info['sqlite']}")
+
+
+def describe_load():
+    """The 1, 5 and 15-minute load averages: other work on the machine skews timings."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
 def _cpu_model():

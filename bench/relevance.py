@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from bench import baseline
-from bench.common import (DEFAULT_DATA_DIR, DataMissingError, data_file, describe_machine,
-                          evaluate, format_table, latency_summary, load_corpus, load_queries,
-                          machine_info, progress, sample_queries)
+from bench.common import (DEFAULT_DATA_DIR, DataMissingError, data_file, describe_load,
+                          describe_machine, evaluate, format_table, latency_summary,
+                          load_corpus, load_queries, machine_info, progress, sample_queries)
 
 SETS = {
     "xquad": {
@@ -204,7 +204,7 @@ def print_report(results, corpus_path, n_docs, query_sets, body_only, args):
     """Print the machine, the setup and the results table on stdout."""
     sizes = ", ".join(f"{len(qs):,}" for qs in query_sets.values())
     sample = f", seeded sample (seed {args.seed})" if args.sample else ""
-    print(f"Machine: {describe_machine()}")
+    print(f"Machine: {describe_machine()}; {describe_load()} at the end")
     print(f"Corpus: {corpus_path.name} ({n_docs:,} docs); queries: {sizes} per file{sample}; "
           f"{'body only' if body_only else 'title + body'}")
     print(f"Runs: one build per system; each query once for the metrics (top {DEPTH}) and "

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from bench import baseline
 from bench.common import (DEFAULT_DATA_DIR, REPO_ROOT, DataMissingError, data_file,
-                          describe_machine, folder_size_bytes, format_table, latency_summary,
-                          load_corpus, load_queries, machine_info, peak_rss_mb, progress,
-                          ratio, sample_queries, words)
+                          describe_load, describe_machine, folder_size_bytes, format_table,
+                          latency_summary, load_corpus, load_queries, machine_info,
+                          peak_rss_mb, progress, ratio, sample_queries, words)
 
 NEWS_DATED = "news_dated.jsonl.gz"
 NEWS_BAOMOI = "news_baomoi.jsonl.gz"
@@ -56,7 +56,7 @@ def main(argv=None):
     except (DataMissingError, BenchmarkError) as error:
         print(f"bench.speed: {error}", file=sys.stderr)
         return 2
-    print(f"Machine: {describe_machine()}")
+    print(f"Machine: {describe_machine()}; {describe_load()} at the start")
     print(f"Seed {args.seed}; cold start: {args.runs} runs per command; builds: "
           f"{args.build_runs} run(s) per system; latency: each query once after "
           f"{WARMUP_QUERIES} warm-up queries, systems interleaved query by query.\n",
@@ -71,6 +71,7 @@ def main(argv=None):
                 failed.append(part)
     finally:
         bench.cleanup()
+    print(f"Finished with {describe_load()}.")
     if args.json:
         text = json.dumps({"benchmark": "speed", "machine": machine_info(),
                            "args": {k: v for k, v in vars(args).items() if k != "build_worker"},
