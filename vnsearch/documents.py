@@ -383,8 +383,10 @@ def _undo_font_mojibake(text):
     beyond U+00FF (ă, đ, ơ, ư, ạ ...), so only text without them that does not already
     read as Vietnamese is examined; it is then handled like the bytes it stands for.
     """
-    if text.isascii() or _vietnamese_score(text[:_SAMPLE]) >= 0.5:
+    if text.isascii():
         return text
+    # The encode check is cheap and rejects nearly all real Unicode text (any letter
+    # beyond U+00FF); only then is the costlier Vietnamese score worth computing.
     for codec in ("latin-1", "cp1252"):
         try:
             data = text.encode(codec)
@@ -392,6 +394,8 @@ def _undo_font_mojibake(text):
         except UnicodeEncodeError:
             continue
     else:
+        return text
+    if _vietnamese_score(text[:_SAMPLE]) >= 0.5:
         return text
     legacy = _guess_legacy_encoding(data)
     return text if legacy is None else _decoded_legacy(data, legacy)
