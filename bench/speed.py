@@ -12,8 +12,10 @@ Indexing runs in a child process (``--build-worker``) for each system, so its pe
 that child's own ``ru_maxrss``; the child loads the corpus into memory before the clock
 starts, and the RSS after loading is reported too. Query latencies are measured with the
 systems interleaved query by query (so load from other users of the machine hits both
-alike), each query once after a few warm-up queries; "with snippets" means the top 10 as a
-user gets them, every hit's snippet built.
+alike), after a few warm-up queries. Each system runs each query once: the queries go in
+turn to the two variants, "ids only" (the top 10 as returned) and "with snippets" (every
+hit's snippet read, as a user sees them), since repeating a query at once would time
+warm caches.
 """
 
 import argparse
@@ -102,9 +104,9 @@ def parse_args(argv):
                         help="cold-start runs per command (default %(default)s)")
     parser.add_argument("--build-runs", type=int, default=1,
                         help="index builds per system on news_dated (default %(default)s)")
-    parser.add_argument("--sample", type=int, default=500,
+    parser.add_argument("--sample", type=int, default=1000,
                         help="title→article queries per file (default %(default)s; 0 = all)")
-    parser.add_argument("--per-length", type=int, default=100,
+    parser.add_argument("--per-length", type=int, default=200,
                         help="queries per length 1–5 for --big and --growth "
                              "(default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
@@ -190,7 +192,7 @@ class SpeedBenchmark:
                 timings = time_searches(searchers(index, fts, body_only=True),
                                         [q["query"] for q in queries])
                 raw[kind] = timings
-                rows += latency_rows(f"{kind} ({len(queries):,} q)", timings, "≤ 2×")
+                rows += latency_rows(kind, timings, "≤ 2×")
         self._report("queries", "Query latency on news_dated (5,472 docs): title→article "
                      "queries, body only, top 10", rows, raw)
 
@@ -209,14 +211,19 @@ class SpeedBenchmark:
         ]
         docs = select_docs(spec["corpora"], None, spec["seed"])
         queries = title_queries(docs, self.args.per_length, self.args.seed)
+        warmup = [q for qs in title_queries(docs, 1, self.args.seed + 1).values() for q in qs]
         del docs
         raw = {}
         with open_pair(builds) as (index, fts_index):
+            variants = searchers(index, fts_index)
+            time_searches(variants, warmup, warmup=len(warmup))
             for length in range(1, 6):
                 progress(f"big: {len(queries[length])} queries of {length} word(s) …")
-                raw[length] = time_searches(searchers(index, fts_index), queries[length])
-        raw["1–5"] = {system: [s for length in range(1, 6) for s in raw[length][system]]
-                      for system in raw[1]}
+                raw[length] = time_searches(variants, queries[length], warmup=0)
+        raw["1–5"] = {variant: {system: [s for length in range(1, 6)
+                                         for s in raw[length][variant][system]]
+                                for system in systems}
+                      for variant, systems in raw[1].items()}
         for length, timings in raw.items():
             label = f"{length} word{'s' if length != 1 else ''}"
             rows += latency_rows(label, timings, "p95 ≤ 50 ms")
@@ -230,6 +237,7 @@ class SpeedBenchmark:
         # Queries from the titles of the first 1,000 docs: present at every size.
         queries = title_queries(all_docs[:1000], self.args.per_length, self.args.seed)
         queries = [q for length in range(1, 6) for q in queries[length]]
+        random.Random(self.args.seed).shuffle(queries)  # warm up on mixed lengths
         del all_docs
         rows, raw = [], {}
         for size in GROWTH_SIZES:
@@ -239,6 +247,7 @@ class SpeedBenchmark:
             with open_pair(builds) as (index, fts_index):
                 timings = time_searches(searchers(index, fts_index, snippets_only=True),
                                         queries)
+            timings = timings["with snippets"]
             vq, fq = latency_summary(timings["vnsearch"]), latency_summary(timings["fts5"])
             raw[vn["docs"]] = {"builds": builds, "latency": timings}
             rows.append([vn["docs"], vn["seconds"], fts["seconds"],
@@ -250,7 +259,8 @@ class SpeedBenchmark:
                    "vnsearch p50 ms", "vnsearch p95 ms", "FTS5 p50 ms", "FTS5 p95 ms",
                    "ratio p95", "vnsearch MB", "FTS5 MB"]
         self._report("growth", f"Growth: news_dated + news_baomoi shuffled (seed "
-                     f"{self.args.seed}), {len(queries)} queries of 1–5 title words, top 10 "
+                     f"{self.args.seed}), {len(queries) - WARMUP_QUERIES} queries of 1–5 title "
+                     "words, top 10 "
                      "with snippets", rows, raw, headers=headers)
 
     # --- helpers ------------------------------------------------------------------------
@@ -412,53 +422,62 @@ def time_commands(commands, runs):
 
 
 def searchers(index, fts, body_only=False, snippets_only=False):
-    """The search calls to time, by name: each returns the top 10 for a query.
+    """The search calls to time, by variant and system: each returns the top 10.
 
-    "with snippets" touches every hit's snippet, as a user sees the results; the plain
-    calls take only the ids (vnsearch as it returns them, FTS5 without ``snippet()``).
+    "with snippets" reads every hit's snippet, as a user sees the results (FTS5: its
+    ``snippet()`` function); "ids only" takes just the ids of the hits as returned.
     """
     fields = ["body"] if body_only else None
 
+    def vnsearch_ids(query):
+        return [hit.id for hit in index.search(query, limit=10, fields=fields)]
+
     def vnsearch_snippets(query):
-        return [(hit.id, hit.title, hit.snippet) for hit in
-                index.search(query, limit=10, fields=fields)]
+        return [(hit.id, hit.title, hit.snippet)
+                for hit in index.search(query, limit=10, fields=fields)]
+
+    def fts5_ids(query):
+        return fts.search(query, limit=10, body_only=body_only)
 
     def fts5_snippets(query):
         return fts.search(query, limit=10, body_only=body_only, snippets=True)
 
-    if snippets_only:
-        return {"vnsearch": vnsearch_snippets, "fts5": fts5_snippets}
-    return {
-        "vnsearch": lambda query: [hit.id for hit in
-                                   index.search(query, limit=10, fields=fields)],
-        "vnsearch with snippets": vnsearch_snippets,
-        "fts5": lambda query: fts.search(query, limit=10, body_only=body_only),
-        "fts5 with snippets": fts5_snippets,
-    }
+    variants = {"with snippets": {"vnsearch": vnsearch_snippets, "fts5": fts5_snippets}}
+    if not snippets_only:
+        variants = {"ids only": {"vnsearch": vnsearch_ids, "fts5": fts5_ids}, **variants}
+    return variants
 
 
-def time_searches(search_functions, queries):
-    """Seconds per query for each search function, interleaved query by query."""
-    for query in queries[:WARMUP_QUERIES]:
-        for search in search_functions.values():
-            search(query)
-    seconds = {name: [] for name in search_functions}
-    for query in queries:
-        for name, search in search_functions.items():
+def time_searches(variants, queries, warmup=WARMUP_QUERIES):
+    """Seconds per query, as ``{variant: {system: [seconds]}}``.
+
+    The first ``warmup`` queries only warm up. The others go to the variants in turn, so
+    each system runs each query once: a query repeated at once would find the engine's
+    caches warm. Within a query the systems run one after the other (interleaved).
+    """
+    for query in queries[:warmup]:
+        for systems in variants.values():
+            for search in systems.values():
+                search(query)
+    seconds = {variant: {system: [] for system in systems}
+               for variant, systems in variants.items()}
+    names = list(variants)
+    for number, query in enumerate(queries[warmup:]):
+        variant = names[number % len(names)]
+        for system, search in variants[variant].items():
             start = time.perf_counter()
             search(query)
-            seconds[name].append(time.perf_counter() - start)
+            seconds[variant][system].append(time.perf_counter() - start)
     return seconds
 
 
 def latency_rows(label, timings, target):
-    """Table rows for p50 and p95, vnsearch beside FTS5, ids only and with snippets."""
+    """Table rows for p50 and p95 of each variant, vnsearch beside FTS5."""
     rows = []
-    for suffix in ("", " with snippets"):
-        vn = latency_summary(timings["vnsearch" + suffix])
-        fts = latency_summary(timings["fts5" + suffix])
+    for variant, systems in timings.items():
+        vn, fts = latency_summary(systems["vnsearch"]), latency_summary(systems["fts5"])
         for stat in ("p50_ms", "p95_ms"):
-            name = f"{label}{suffix or ', ids only'} {stat.replace('_', ' ')}"
+            name = f"{label}, {variant} ({vn['n']:,} q) {stat.replace('_', ' ')}"
             applies = "p95" not in target or stat == "p95_ms"
             rows.append([name, vn[stat], "FTS5", fts[stat], ratio(vn[stat], fts[stat]),
                          target if applies else ""])
