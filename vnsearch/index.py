@@ -18,6 +18,7 @@ is only ever rewritten by the holder of that lock, so a rebuild's swap and a wri
 update of the manifest cannot undo each other.
 """
 
+import collections
 import hashlib
 import itertools
 import json
@@ -329,7 +330,7 @@ class Index:
         if not (pending or doomed or new_sources):
             return
         size = max(1, self.commit_every)
-        with _analysed(pending) as prepared:
+        with _analysed(pending, ahead=size) as prepared:
             for start in range(0, max(total, 1), size):
                 batch = pending[start:start + size]
                 texts = []
@@ -579,7 +580,7 @@ class _LockedWriter:
             lock.release()  # a rebuild finished while we waited: write to the new one
         self.lock = lock
         try:
-            self.writer = index._whoosh.writer(_lk=False)
+            self.writer = vn_schema.open_writer(index._whoosh)
         except BaseException:
             lock.release()
             raise
@@ -657,12 +658,13 @@ def _process_exists(pid: int) -> bool:
 
 
 @contextmanager
-def _analysed(pending):
+def _analysed(pending, ahead=COMMIT_EVERY):
     """Yield an iterator of (title, body) PreparedTexts for each pending document.
 
     Worker processes, when worth it, are started here, before the caller takes the
     write lock: a forked worker holding a copy of the locked file would keep the
-    lock alive after its parent died.
+    lock alive after its parent died. They work at most ``ahead`` documents ahead of
+    the caller.
     """
     texts = [(doc.title, doc.body) for doc, _ in pending]
     if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
@@ -674,7 +676,27 @@ def _analysed(pending):
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     with context.Pool(os.cpu_count() or 2) as pool:
-        yield pool.imap(_prepare_pair, texts, chunksize=8)
+        yield _parallel_map(pool, _prepare_pair, texts, ahead)
+
+
+def _parallel_map(pool, function, items, ahead, chunksize=8):
+    """``pool.imap(function, items)``, with at most ``ahead`` items given out and untaken.
+
+    ``imap`` hands every item to the workers at once and holds their results until
+    they are taken: when writing falls behind analysis, the results of a whole run
+    pile up in memory. Here the workers stay about one commit ahead of the writer.
+    """
+    waiting = collections.deque()
+    for start in range(0, len(items), chunksize):
+        waiting.append(pool.apply_async(_map_chunk, (function, items[start:start + chunksize])))
+        while len(waiting) * chunksize >= ahead:
+            yield from waiting.popleft().get()
+    while waiting:
+        yield from waiting.popleft().get()
+
+
+def _map_chunk(function, items):
+    return [function(item) for item in items]
 
 
 def _prepare_pair(pair):

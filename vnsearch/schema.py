@@ -6,6 +6,8 @@ of the on-disk format. Change them, or what they produce, only together with
 :data:`FORMAT_VERSION`.
 """
 
+from array import array
+
 from whoosh import fields, formats
 from whoosh.analysis import Analyzer, Token
 
@@ -34,25 +36,82 @@ class VietnameseAnalyzer(Analyzer):
 
 
 class PreparedText:
-    """A field value analysed ahead of time (in a worker process), ready to index."""
+    """A field value analysed ahead of time (in a worker process), ready to index.
 
-    __slots__ = ("items",)
+    Packed into a few flat objects, because it travels back from a worker process
+    and may wait in memory for the write lock: ``terms`` holds each distinct term's
+    UTF-8 bytes, joined by ``TERM_SEPARATOR``; ``frequencies`` how often each occurs;
+    ``positions`` each term's encoded positions (Whoosh's ``Positions`` format), one
+    after another, ``position_lengths`` their sizes; ``length`` is the field length
+    (the sum of the frequencies).
+    """
 
-    def __init__(self, items):
-        self.items = items
+    __slots__ = ("terms", "frequencies", "positions", "position_lengths", "length")
+
+    TERM_SEPARATOR = b"\xff"
+    """Joins the terms: a byte that never occurs in UTF-8."""
+
+    def __init__(self, terms, frequencies, positions, position_lengths, length):
+        self.terms = terms
+        self.frequencies = frequencies
+        self.positions = positions
+        self.position_lengths = position_lengths
+        self.length = length
+
+    def term_list(self) -> list[bytes]:
+        """The terms' UTF-8 bytes, in the order of ``frequencies``."""
+        return self.terms.split(self.TERM_SEPARATOR) if self.frequencies else []
+
+    def position_list(self) -> list[bytes]:
+        """Each term's encoded positions."""
+        values, start = [], 0
+        for size in self.position_lengths:
+            values.append(self.positions[start:start + size])
+            start += size
+        return values
+
+    @property
+    def items(self):
+        """``(term, frequency, weight, positions)`` tuples, as Whoosh's ``Field.index``."""
+        return [(term, frequency, float(frequency), value) for term, frequency, value
+                in zip(self.term_list(), self.frequencies, self.position_list())]
+
+
+_ONE_POSITION: dict[int, bytes] = {}
+"""Encoded single positions, by position: most terms occur once in a text."""
+
+
+def _encode_positions(positions: list[int]) -> bytes:
+    # Whoosh's Positions.encode, which has to stay byte for byte: the count, then the
+    # pickled gaps between positions.
+    if len(positions) == 1:
+        position = positions[0]
+        value = _ONE_POSITION.get(position)
+        if value is None:
+            value = _ONE_POSITION[position] = _POSITIONS.encode(positions)
+        return value
+    return _POSITIONS.encode(positions)
 
 
 def prepare(text: str) -> PreparedText:
-    """Analyse ``text`` into the posting items :meth:`VietnameseText.index` returns.
+    """Analyse ``text`` into the postings :meth:`VietnameseText.index` returns.
 
-    This is the expensive step of indexing (pyvi), done once per field, so it runs in
-    worker processes; the result pickles cheaply.
+    This is the expensive step of indexing (segmentation), done once per field, so it
+    runs in worker processes; the result pickles cheaply.
+
+    >>> prepared = prepare("Hà Nội, Hà Nội")
+    >>> dict(zip(prepared.term_list(), prepared.frequencies))["~ha_noi".encode()]
+    2
+    >>> prepared.length  # 4 syllables, 4 folded, 2 pairs, 2 words, 2 folded words
+    14
     """
-    items = []
-    for term, positions in analysis.postings(analysis.analyse(text)).items():
-        items.append((term.encode("utf-8"), len(positions), float(len(positions)),
-                      _POSITIONS.encode(positions)))
-    return PreparedText(items)
+    found = analysis.postings(analysis.analyse(text))
+    frequencies = array("I", map(len, found.values()))
+    values = list(map(_encode_positions, found.values()))
+    return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
+                                                          for term in found]),
+                        frequencies, b"".join(values), array("I", map(len, values)),
+                        sum(frequencies))
 
 
 class VietnameseText(fields.TEXT):
@@ -66,6 +125,17 @@ class VietnameseText(fields.TEXT):
         if not isinstance(value, PreparedText):
             value = prepare(value)
         return iter(value.items)
+
+
+def open_writer(whoosh_index):
+    """A writer on ``whoosh_index`` whose caller already holds the index's write lock.
+
+    It writes what Whoosh's own writer would, faster (see :mod:`vnsearch.writing`):
+    use it the same way, ``add_document``/``update_document``/``delete_by_term``, then
+    ``commit()`` or ``cancel()``.
+    """
+    from .writing import FastSegmentWriter
+    return FastSegmentWriter(whoosh_index, _lk=False)
 
 
 def build_schema() -> fields.Schema:

@@ -1,0 +1,205 @@
+"""The fast segment writer writes what Whoosh's own writer writes.
+
+Same documents through both writers, then everything a reader can see is compared:
+terms, term statistics, postings (documents, weights, positions), block statistics,
+stored fields, field lengths, and search results through the public API. The
+documents are real Vietnamese text of our own: the seed articles, cut into sentences
+and dealt into a few hundred documents, so that common syllables ("và", "của") span
+several posting blocks.
+"""
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from vnsearch import Index, schema, writing
+from vnsearch.analysis import FOLDED
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _sentences():
+    text = " ".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.iterdir()))
+    return [s.strip() for s in re.split(r"(?<=[.;:!?])\s+|\n+", text) if len(s.strip()) > 20]
+
+
+def _documents(count, seed=7):
+    """``count`` documents of 2–12 seed sentences each, the same for the same seed."""
+    sentences = _sentences()
+    rng = random.Random(seed)
+    documents = []
+    for number in range(count):
+        picked = rng.sample(sentences, rng.randint(2, 12))
+        documents.append({"id": f"doc-{number:04d}", "title": picked[0][:80],
+                          "body": " ".join(picked[1:]),
+                          "date": f"20{10 + number % 12:02d}-0{1 + number % 9}-15"})
+    return documents
+
+
+def _fields(document):
+    return dict(id=document["id"], title=schema.prepare(document["title"]),
+                _stored_title=document["title"], body=schema.prepare(document["body"]),
+                _stored_body=document["body"], source="tests", hash=str(len(document["body"])))
+
+
+def _build(folder, documents, make_writer, commit_every=None):
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema.build_schema())
+    step = commit_every or len(documents)
+    for start in range(0, len(documents), step):
+        writer = make_writer(ix)
+        for document in documents[start:start + step]:
+            writer.add_document(**_fields(document))
+        writer.commit()
+    return whoosh_index.open_dir(str(folder))
+
+
+def _whoosh_writer(ix):
+    return SegmentWriter(ix, _lk=False)
+
+
+def _fast_writer(ix):
+    return writing.FastSegmentWriter(ix, _lk=False)
+
+
+def _contents(ix):
+    """Everything a reader sees, segment by segment, in plain Python values."""
+    top = ix.reader()
+    return [_segment_contents(reader)
+            for reader, _ in (top.leaf_readers() if not top.is_atomic() else [(top, 0)])]
+
+
+def _segment_contents(reader):
+    terms = {}
+    for fieldname, text in reader.all_terms():
+        info = reader.term_info(fieldname, text)
+        matcher = reader.postings(fieldname, text)
+        postings, blocks = [], []
+        while matcher.is_active():
+            blocks.append((matcher.block_min_length(), matcher.block_max_length(),
+                           matcher.block_max_weight()))
+            postings.append((matcher.id(), matcher.weight(), matcher.value()))
+            matcher.next()
+        terms[fieldname, text] = (
+            (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+             info.max_weight(), info.min_id(), info.max_id()), postings, blocks)
+    documents = [(reader.stored_fields(docnum), reader.doc_field_length(docnum, "title"),
+                  reader.doc_field_length(docnum, "body"))
+                 for docnum in range(reader.doc_count_all())]
+    lengths = {name: reader.field_length(name) for name in ("title", "body")}
+    return terms, documents, lengths
+
+
+@pytest.fixture(scope="module")
+def documents():
+    return _documents(300)
+
+
+@pytest.fixture(scope="module")
+def whoosh_built(documents, tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("whoosh") / "index", documents, _whoosh_writer)
+
+
+def test_the_documents_span_several_blocks(whoosh_built):
+    reader = whoosh_built.reader()
+    assert reader.doc_frequency("body", "và".encode()) > 2 * writing.BLOCK_LIMIT
+
+
+def test_same_contents_as_whoosh_writer(documents, whoosh_built, tmp_path, monkeypatch):
+    monkeypatch.setattr(writing, "_CHUNK", 1000)  # cross many chunk boundaries too
+    fast = _build(tmp_path / "index", documents, _fast_writer)
+    expected = _contents(whoosh_built)
+    assert _contents(fast) == expected
+    # the folded forms are there, so the comparison covered them
+    assert ("body", (FOLDED + "dau").encode()) in expected[0][0]
+
+
+def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, monkeypatch):
+    monkeypatch.setattr(writing, "EXACT", True)
+    fast = _build(tmp_path / "index", documents, _fast_writer)
+
+    def files(ix):
+        (segment,) = ix._segments()
+        storage = segment.open_compound_file(ix.storage)
+        found = {}
+        for name in storage.list():
+            with storage.open_file(name) as file:
+                found[name.split(".", 1)[1]] = file.read()
+        return found
+
+    expected = files(whoosh_built)
+    assert set(expected) >= {"pst", "trm", "_body_len.col", "_stored.col"}
+    assert files(fast) == expected
+
+
+def test_same_contents_over_several_commits(documents, tmp_path):
+    # Whoosh merges small segments on commit (MERGE_SMALL): merged postings must match.
+    few = documents[:60]
+    plain = _build(tmp_path / "plain", few, _whoosh_writer, commit_every=7)
+    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7)
+    assert len(fast._segments()) == len(plain._segments()) < 9
+    assert _contents(fast) == _contents(plain)
+
+
+def test_cancel_leaves_the_index_as_it_was(documents, tmp_path):
+    ix = _build(tmp_path / "index", documents[:5], _fast_writer)
+    writer = _fast_writer(ix)
+    writer.add_document(**_fields(documents[10]))
+    writer.cancel()
+    assert ix.doc_count() == 5
+    assert sorted(ix.storage.list()) == sorted(whoosh_index.open_dir(
+        str(tmp_path / "index")).storage.list())
+
+
+def test_prepared_postings_are_the_analyzers():
+    # The writer trusts PreparedText: it must hold what Whoosh's field would make of the
+    # text through VietnameseAnalyzer, positions included.
+    field = schema.build_schema()["body"]
+    text = " ".join(_sentences()[:30])
+    expected = sorted(fields.FieldType.index(field, text))
+    assert sorted(schema.prepare(text).items) == expected
+    assert len(expected) > 500
+
+
+@pytest.mark.parametrize("query", ["dầu khí", "khai thac dau", "công tác Đảng",
+                                   '"kế hoạch khai thác"', "an toàn OR hiệu quả"])
+def test_same_search_results_through_the_public_api(tmp_path, monkeypatch, query):
+    documents = _documents(80, seed=3)
+    fast = Index.create(tmp_path / "fast")
+    fast.add(documents)
+    monkeypatch.setattr(schema, "open_writer", _whoosh_writer)
+    plain = Index.create(tmp_path / "plain")
+    plain.add(documents)
+
+    def hits(index):
+        return [(hit.id, round(hit.score, 9)) for hit in index.search(query, limit=20)]
+
+    assert hits(fast) == hits(plain)
+    assert hits(fast)
+
+
+def test_updates_and_deletions_match_whoosh(tmp_path, monkeypatch):
+    documents = _documents(40, seed=5)
+    changed = [dict(document, body=document["body"] + " Đã cập nhật số liệu mới.")
+               for document in documents[::3]]
+    doomed = [document["id"] for document in documents[1::5]]
+
+    def run(path):
+        index = Index.create(path)
+        index.add(documents)
+        report = index.add(changed)
+        assert report.updated == len(changed)
+        index.delete(doomed)
+        return [(hit.id, round(hit.score, 9))
+                for query in ("cập nhật số liệu", "khai thác dầu")
+                for hit in index.search(query, limit=50)], len(index)
+
+    fast = run(tmp_path / "fast")
+    monkeypatch.setattr(schema, "open_writer", _whoosh_writer)
+    assert fast == run(tmp_path / "plain")
+    assert fast[1] == len(documents) - len(doomed)

@@ -1,0 +1,629 @@
+"""Write Whoosh segments fast: postings kept in flat arrays, sorted and encoded in bulk.
+
+A news article gives ~1,300 postings. Whoosh's own SegmentWriter sends each of them
+through a sorting pool (pickled to temporary runs, merged back with heapq), then
+through ``FieldWriter.add_postings``, which reads the document's field length from a
+column and appends to a block with four asserts, before each term is pickled and
+compressed. Per posting, that is most of the cost of indexing.
+
+:class:`FastSegmentWriter` writes segments a Whoosh reader cannot tell apart from its
+own writer's (same terms, postings, positions, lengths and statistics; with
+:data:`EXACT` set, the very same bytes) and keeps the
+rest of Whoosh's writer: the per-document writer (stored fields, columns, lengths),
+deletions, ``update_document``, merging of old segments and the atomic commit of a new
+table of contents. Only the way postings reach the disk changes:
+
+* ``add_document`` appends a field's postings to flat arrays (term id, document,
+  weight, positions) with a few C-level calls, not a Python step per posting;
+* at commit, numpy sorts them by term once, and computes every block's statistics
+  (gaps between ids, lengths, weights) for all terms at once; field lengths come from
+  one array, not a column read per posting;
+* block pickles are joined from opcodes computed for all postings at once (Whoosh's
+  protocol 2 spends most of its time and bytes on ``bytes`` values; readers take
+  any protocol), and only blocks big enough to gain from it are compressed (each
+  block records whether it is);
+* the term table is written in one go (:class:`_TermTableWriter`), byte for byte what
+  Whoosh's ``OrderedHashWriter`` writes.
+
+Segments keep Whoosh's plain ``W3Codec``, so nothing of this module is pickled into an
+index: any Whoosh 2.7.4 reads, merges and optimises what it writes.
+"""
+
+import gc
+import zlib
+from array import array
+from hashlib import md5
+from itertools import accumulate, chain, count, repeat
+from operator import add, itemgetter, methodcaller
+from pickle import dumps
+
+import numpy as np
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec,
+                                  W3FieldWriter, W3Segment, W3TermInfo, _lenfield)
+from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.writing import SegmentWriter
+
+BLOCK_LIMIT = 128
+"""Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
+
+COMPRESSION = 3
+"""zlib level of compressed posting blocks, as Whoosh's default."""
+
+COMPRESS_FROM = 400
+"""Blocks whose pickle is shorter are stored uncompressed: zlib would gain a few bytes
+for a fixed ~5 µs each (0 compresses every block, as Whoosh)."""
+
+EXACT = False
+"""Write posting blocks byte for byte as Whoosh's writer does (pickle protocol 2,
+every block compressed). Off, blocks are pickle protocol 3 assembled from opcodes
+computed for all postings at once: Whoosh's protocol 2 pickles each ``bytes`` value
+as a call to ``_codecs.encode``, ten times slower to write and to read back, and
+twice the size. Both read back to the same tuples; the tests compare the two."""
+
+_TERMINFO = W3TermInfo._struct
+
+
+class _WritingCodec(W3Codec):
+    """Whoosh's W3 codec with a bulk field writer, for writing only.
+
+    New segments carry a plain :class:`W3Codec`: that is what their table of contents
+    pickles and what reads them back.
+    """
+
+    def new_segment(self, storage, indexname):
+        return W3Segment(W3Codec(), indexname)
+
+    def field_writer(self, storage, segment):
+        return _BulkFieldWriter(self, storage, segment)
+
+
+class FastSegmentWriter(SegmentWriter):
+    """A Whoosh ``SegmentWriter`` whose postings skip the sorting pool.
+
+    Use it as Whoosh's writer: ``add_document``, ``update_document``,
+    ``delete_by_term``, ``commit`` (merging small segments as Whoosh does) and
+    ``cancel``. ``_lk=False`` means the caller already holds the index's write lock.
+    A field value may be a :class:`vnsearch.schema.PreparedText` (analysed earlier,
+    in another process) or anything the field's own ``index`` method takes.
+    """
+
+    def __init__(self, ix, **kwargs):
+        kwargs.setdefault("codec", _WritingCodec())
+        super().__init__(ix, **kwargs)
+        self._postings = {}  # fieldname -> _FieldPostings
+
+    # -- adding --------------------------------------------------------------------
+
+    def add_document(self, **fields):
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+
+        perdocwriter.start_doc(docnum)
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            if field.vector or field.separate_spelling():
+                raise NotImplementedError(f"{fieldname}: vectors and spelling words "
+                                          f"need Whoosh's own writer")
+            length = 0
+            if field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                length = self._invert(fieldname, field, value, docnum, fieldboost)
+
+            customval = fields.get("_stored_%s" % fieldname, value)
+            perdocwriter.add_field(fieldname, field, customval if field.stored else None,
+                                   length)
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column,
+                                              field.to_column_value(customval))
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _field_postings(self, fieldname):
+        postings = self._postings.get(fieldname)
+        if postings is None:
+            postings = self._postings[fieldname] = _FieldPostings()
+        return postings
+
+    def _invert(self, fieldname, field, value, docnum, fieldboost):
+        """Add the postings of one field value; return the field's length."""
+        postings = self._field_postings(fieldname)
+        if hasattr(value, "position_lengths"):  # a PreparedText
+            postings.add_prepared(docnum, value, fieldboost)
+            return value.length if field.scorable else 0
+        items = list(field.index(value))
+        postings.add(docnum, [item[0] for item in items],
+                     [item[2] * fieldboost for item in items],
+                     [item[3] or b"" for item in items])
+        return sum(item[1] for item in items) if field.scorable else 0
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        # Merging an old segment in: its postings join the new ones, renumbered. Its
+        # documents come after every added one, so each term's postings stay in order.
+        schema = self.schema
+        for fieldname, text, docnum, weight, vbytes in reader.iter_postings():
+            if fieldname in schema:
+                newdoc = docmap[docnum] if docmap is not None else startdoc + docnum
+                self._field_postings(fieldname).add(newdoc, (text,), (weight,),
+                                                    (vbytes or b"",))
+
+    # -- writing -------------------------------------------------------------------
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = self.per_document_reader()
+        try:
+            fieldwriter = self.fieldwriter
+            for fieldname in sorted(self._postings):
+                postings = self._postings.pop(fieldname)
+                if fieldname in self.schema and postings.termids:
+                    fieldwriter.write_field(fieldname, self.schema[fieldname], postings,
+                                            _length_bytes(pdr, fieldname, self.docnum))
+            fieldwriter.close()
+        finally:
+            pdr.close()
+        self._postings = {}
+
+    def commit(self, *args, **kwargs):
+        # Writing creates millions of short-lived objects but no cycles: the cyclic
+        # collector would only walk the arrays' owners over and over.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            super().commit(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def cancel(self):
+        self._postings = {}
+        super().cancel()
+
+
+class _FieldPostings:
+    """One field's postings in a segment being written, as flat arrays.
+
+    Posting ``i`` is document ``docs[i]`` holding term ``tids[i]`` with weight
+    ``weights[i]`` and encoded positions ``values[offset:offset + value_lengths[i]]``.
+    Ids come from a counter shared by all lookups (``termids.setdefault(term,
+    next(ids))``), so they are unique but not consecutive; that keeps the whole
+    addition in C.
+    """
+
+    __slots__ = ("termids", "ids", "tids", "docs", "weights", "values", "value_lengths")
+
+    def __init__(self):
+        self.termids = {}
+        self.ids = count()
+        self.tids = array("i")
+        self.docs = array("i")
+        self.weights = array("d")
+        self.values = bytearray()
+        self.value_lengths = array("I")
+
+    def add(self, docnum, terms, weights, values):
+        """Add one document's postings: parallel sequences of terms, weights, values."""
+        self.tids.extend(map(self.termids.setdefault, terms, self.ids))
+        self.docs.extend(repeat(docnum, len(terms)))
+        self.weights.extend(weights)
+        self.values += b"".join(values)
+        self.value_lengths.extend(map(len, values))
+
+    def add_prepared(self, docnum, prepared, boost=1.0):
+        """Add the postings of a :class:`vnsearch.schema.PreparedText`."""
+        frequencies = prepared.frequencies
+        if not frequencies:
+            return
+        self.tids.extend(map(self.termids.setdefault, prepared.term_list(), self.ids))
+        self.docs.extend(repeat(docnum, len(frequencies)))
+        if boost == 1.0:
+            self.weights.extend(array("d", frequencies))
+        else:
+            self.weights.extend(array("d", (f * boost for f in frequencies)))
+        self.values += prepared.positions
+        self.value_lengths.extend(prepared.position_lengths)
+
+
+def _length_bytes(pdr, fieldname, doccount):
+    """Each document's length byte for ``fieldname`` (as Whoosh stores it), or None."""
+    reader = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if reader is None:
+        return None
+    return bytes(reader[docnum] for docnum in range(doccount))
+
+
+class _Blocks:
+    """The posting blocks of a field, every statistic computed for all blocks at once.
+
+    Postings are sorted by term, then document. Block ``b`` holds sorted postings
+    ``starts[b]:ends[b]``; a term's blocks are consecutive, ``nblocks[rank]`` of them.
+    Per-block figures are lists; per-posting ones stay numpy arrays, to be turned into
+    lists a slice at a time (:meth:`postings`), which bounds the memory they take.
+    """
+
+    def __init__(self, postings, terms, lengths):
+        termids = postings.termids
+        tids = np.frombuffer(postings.tids, dtype=np.int32)
+        # Rank of each term id in byte order: the order of the term table.
+        ranked_ids = np.fromiter(map(termids.__getitem__, terms), dtype=np.int64,
+                                 count=len(terms))
+        rank_of_id = np.empty(int(ranked_ids.max()) + 1, dtype=np.int32)
+        rank_of_id[ranked_ids] = np.arange(len(terms), dtype=np.int32)
+        ranks = rank_of_id[tids]
+        del rank_of_id, tids, ranked_ids
+        postings.tids = None
+        order = np.argsort(ranks, kind="stable")  # stable: documents stay in order
+        counts = np.bincount(ranks, minlength=len(terms))
+        del ranks
+        docs = np.frombuffer(postings.docs, dtype=np.int32)[order]
+        postings.docs = None
+        weights = np.frombuffer(postings.weights, dtype=np.float64)[order]
+        postings.weights = None
+        value_lengths = np.frombuffer(postings.value_lengths, dtype=np.uint32)
+        value_starts = np.cumsum(value_lengths, dtype=np.int64)
+        value_starts -= value_lengths
+        self.value_starts = value_starts[order]
+        self.value_lengths = value_lengths[order]
+        postings.value_lengths = None
+        del order, value_lengths, value_starts
+
+        term_starts = np.cumsum(counts) - counts
+        nblocks = (counts + (BLOCK_LIMIT - 1)) // BLOCK_LIMIT
+        block_term = np.repeat(np.arange(len(terms)), nblocks)
+        first_block = np.cumsum(nblocks) - nblocks
+        starts = (term_starts[block_term]
+                  + (np.arange(len(block_term)) - first_block[block_term]) * BLOCK_LIMIT)
+        ends = np.minimum(starts + BLOCK_LIMIT, (term_starts + counts)[block_term])
+        del block_term, first_block
+
+        gaps = np.empty_like(docs)  # whoosh.util.numlists.delta_encode, block by block
+        gaps[0] = docs[0]
+        np.subtract(docs[1:], docs[:-1], out=gaps[1:])
+        gaps[starts] = docs[starts]
+        self.gaps = gaps
+        if lengths is None:
+            length_bytes = np.zeros(len(docs), dtype=np.uint8)
+        else:
+            length_bytes = np.frombuffer(lengths, dtype=np.uint8)[docs]
+        # Whoosh keeps block weights as float32 ("f" arrays) but the maximum as given.
+        weights32 = weights.astype(np.float32)
+        self.weights32 = weights32
+        self.max_weight = np.maximum.reduceat(weights, starts).tolist()
+        del weights
+
+        self.counts = counts.tolist()
+        self.nblocks = nblocks.tolist()
+        self.starts = starts.tolist()
+        self.ends = ends.tolist()
+        self.first_doc = docs[term_starts].tolist()
+        self.last_doc = docs[ends - 1].tolist()
+        self.min_length = np.minimum.reduceat(length_bytes, starts).tolist()
+        self.max_length = np.maximum.reduceat(length_bytes, starts).tolist()
+        self.min_weight32 = np.minimum.reduceat(weights32, starts).tolist()
+        self.max_weight32 = np.maximum.reduceat(weights32, starts).tolist()
+
+    def postings(self, first, stop):
+        """Gaps, value starts and value ends of sorted postings ``first:stop``, as lists."""
+        value_starts = self.value_starts[first:stop]
+        return (self.gaps[first:stop].tolist(), value_starts.tolist(),
+                (value_starts + self.value_lengths[first:stop]).tolist())
+
+    def pickled(self, first, stop, values):
+        """Sorted postings ``first:stop`` as pickle opcodes, ready to join into blocks.
+
+        Returns ``(ids, id_offsets, values, value_offsets)``: the gaps as pickled ints,
+        one after another, and the positions as pickled bytes (empty ones left out,
+        as Whoosh leaves them out); posting ``i``'s opcodes are
+        ``ids[id_offsets[i]:id_offsets[i + 1]]``, and likewise for values. numpy
+        builds them byte by byte: a bytes object per posting would cost more.
+        """
+        gaps = self.gaps[first:stop].astype(np.int64)
+        # BININT1 "K" + 1 byte, BININT2 "M" + 2, BININT "J" + 4 (little-endian).
+        sizes = np.where(gaps < 256, 2, np.where(gaps < 65536, 3, 5))
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        out = np.empty(int(ends[-1]), dtype=np.uint8)
+        out[starts] = np.where(sizes == 2, ord("K"), np.where(sizes == 3, ord("M"),
+                                                               ord("J")))
+        for byte in range(4):
+            has = sizes > byte + 1
+            out[starts[has] + 1 + byte] = (gaps[has] >> (8 * byte)) & 255
+        ids = out.tobytes()
+        id_offsets = np.concatenate(([0], ends)).tolist()
+
+        # SHORT_BINBYTES "C" + 1-byte size, or BINBYTES "B" + 4-byte size, then the bytes.
+        value_starts = self.value_starts[first:stop]
+        lengths = self.value_lengths[first:stop].astype(np.int64)
+        heads = np.where(lengths == 0, 0, np.where(lengths < 256, 2, 5))
+        ends = np.cumsum(heads + lengths)
+        starts = ends - heads - lengths
+        out = np.empty(int(ends[-1]), dtype=np.uint8)
+        shown = heads > 0
+        out[starts[shown]] = np.where(lengths[shown] < 256, ord("C"), ord("B"))
+        for byte in range(4):
+            has = heads > byte + 1 if byte else shown
+            out[starts[has] + 1 + byte] = (lengths[has] >> (8 * byte)) & 255
+        total = int(lengths.sum())
+        if total:
+            before = np.cumsum(lengths) - lengths  # each value's start among all values
+            step = np.arange(total, dtype=np.int64)
+            source = np.frombuffer(values, dtype=np.uint8)
+            out[np.repeat(starts + heads - before, lengths) + step] = \
+                source[np.repeat(value_starts - before, lengths) + step]
+        value_offsets = np.concatenate(([0], ends)).tolist()
+        return ids, id_offsets, out.tobytes(), value_offsets
+
+
+_CHUNK = 1 << 18
+"""Sorted postings turned into pickle opcodes at a time while writing a field."""
+
+
+class _BulkFieldWriter(W3FieldWriter):
+    """Writes whole fields of postings in W3's on-disk format."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        self._tindex.__class__ = _TermTableWriter  # the same state, with bulk methods
+
+    def write_field(self, fieldname, fieldobj, postings, lengths):
+        """Write a field's :class:`_FieldPostings`.
+
+        ``lengths`` holds each document's length byte, or is None for an unscored
+        field. Blocks, statistics and term table are what Whoosh's ``W3FieldWriter``
+        and ``W3PostingsWriter`` write for the same postings.
+        """
+        fieldmap = self._fieldmap
+        prefix = pack_ushort(fieldmap.setdefault(fieldname, len(fieldmap)))
+        fixed = fieldobj.format.fixed_value_size()
+        terms = sorted(postings.termids)
+        blocks = _Blocks(postings, terms, lengths)
+        values = postings.values
+        del postings
+        if EXACT or (fixed or 0) > 0:
+            infos = self._write_blocks_pickled(blocks, len(terms), bytes(values), fixed)
+        else:
+            infos = self._write_blocks_assembled(blocks, len(terms), values, fixed == 0)
+        del blocks, values
+        self._tindex.add_sorted([prefix + term for term in terms], infos)
+
+    def _write_blocks_assembled(self, blocks, nterms, values, no_values):
+        """Write every term's blocks, their pickles joined from ready-made opcodes.
+
+        A block pickle is ``(gaps, weights, values)``, written here as protocol 3
+        opcodes: mark, the ints, tuple; the weights; mark, the bytes, tuple; tuple3.
+        """
+        counts, nblocks = blocks.counts, blocks.nblocks
+        starts, ends = blocks.starts, blocks.ends
+        last_doc, first_doc = blocks.last_doc, blocks.first_doc
+        min_length, max_length = blocks.min_length, blocks.max_length
+        max_weight = blocks.max_weight
+        min_weight32, max_weight32 = blocks.min_weight32, blocks.max_weight32
+        weights32 = blocks.weights32
+        postfile = self._postfile
+        offset = postfile.tell()
+        compress = zlib.compress
+        compress_from = COMPRESS_FROM
+        level = COMPRESSION
+        pack_info = _TERMINFO.pack
+        join = b"".join
+        total = len(blocks.gaps)
+        chunks = []
+        infos = []
+        block = 0
+        base = stop = 0  # the sorted postings whose opcodes are at hand: base:stop
+        for rank in range(nterms):
+            last_block = block + nblocks[rank] - 1
+            if ends[last_block] > stop:
+                base = starts[block]
+                stop = max(ends[last_block], min(base + _CHUNK, total))
+                ids, id_offsets, vals, val_offsets = blocks.pickled(base, stop, values)
+                postfile.write(join(chunks))
+                chunks.clear()
+            start = offset
+            chunks.append(WHOOSH3_HEADER_MAGIC)
+            offset += 4
+            total_weight = 0.0
+            term_max_weight = 0.0
+            term_min_length = 255
+            term_max_length = 0
+            while True:
+                a, b = starts[block], ends[block]
+                n = b - a
+                low, high = min_weight32[block], max_weight32[block]
+                if low == high == 1.0:
+                    mini = b"N"
+                    total_weight += n
+                else:
+                    floats = weights32[a:b].tolist()
+                    total_weight += sum(floats)
+                    mini = dumps(floats[0] if low == high else tuple(floats), 3)[2:-1]
+                a -= base
+                b -= base
+                data = join((b"\x80\x03(", ids[id_offsets[a]:id_offsets[b]], b"t", mini,
+                             b"N" if no_values else
+                             join((b"(", vals[val_offsets[a]:val_offsets[b]], b"t")),
+                             b"\x87."))
+                comp = 0
+                if len(data) >= compress_from:
+                    comp = level
+                    data = compress(data, level)
+                lo, hi = min_length[block], max_length[block]
+                top = max_weight[block]
+                info = dumps((n, last_doc[block], top, comp, lo, hi), 4)
+                size = len(info) + len(data)
+                chunks.append(pack_int(-size if block == last_block else size))
+                chunks.append(info)
+                chunks.append(data)
+                offset += 4 + size
+                if top > term_max_weight:
+                    term_max_weight = top
+                if lo < term_min_length:
+                    term_min_length = lo
+                if hi > term_max_length:
+                    term_max_length = hi
+                if block == last_block:
+                    break
+                block += 1
+            infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
+                                   term_max_length, term_max_weight, first_doc[rank],
+                                   last_doc[block])
+                         + pack_long(start) + pack_int(offset - start))
+            block += 1
+        postfile.write(join(chunks))
+        return infos
+
+    def _write_blocks_pickled(self, blocks, nterms, values, fixed):
+        """Write every term's blocks with ``pickle.dumps``, exactly as Whoosh does when
+        :data:`EXACT` (protocol 2, every block compressed)."""
+        counts, nblocks = blocks.counts, blocks.nblocks
+        starts, ends = blocks.starts, blocks.ends
+        last_doc, first_doc = blocks.last_doc, blocks.first_doc
+        min_length, max_length = blocks.min_length, blocks.max_length
+        max_weight = blocks.max_weight
+        min_weight32, max_weight32 = blocks.min_weight32, blocks.max_weight32
+        weights32 = blocks.weights32
+        keep_values = fixed is None or fixed < 0
+        postfile = self._postfile
+        offset = postfile.tell()
+        protocol = 2 if EXACT else 4
+        compress = zlib.compress
+        compress_from = 0 if EXACT else COMPRESS_FROM
+        level = COMPRESSION
+        pack_info = _TERMINFO.pack
+        slice_values = values.__getitem__
+        total = len(blocks.gaps)
+        chunks = []
+        infos = []
+        block = 0
+        base = stop = 0  # the sorted postings now held as lists: base:stop
+        for rank in range(nterms):
+            last_block = block + nblocks[rank] - 1
+            if ends[last_block] > stop:
+                base = starts[block]
+                stop = max(ends[last_block], min(base + _CHUNK, total))
+                gaps, value_starts, value_ends = blocks.postings(base, stop)
+                postfile.write(b"".join(chunks))
+                chunks.clear()
+            start = offset
+            chunks.append(WHOOSH3_HEADER_MAGIC)
+            offset += 4
+            total_weight = 0.0
+            term_max_weight = 0.0
+            term_min_length = 255
+            term_max_length = 0
+            while True:
+                a, b = starts[block], ends[block]
+                n = b - a
+                low, high = min_weight32[block], max_weight32[block]
+                if low == high == 1.0:
+                    mini = None
+                    total_weight += n
+                else:
+                    floats = weights32[a:b].tolist()
+                    total_weight += sum(floats)
+                    mini = floats[0] if low == high else tuple(floats)
+                a -= base
+                b -= base
+                pieces = map(slice_values, map(slice, value_starts[a:b], value_ends[a:b]))
+                if keep_values:
+                    vs = tuple(filter(None, pieces))
+                elif fixed == 0:
+                    vs = None
+                else:
+                    vs = b"".join(pieces)
+                data = dumps((tuple(gaps[a:b]), mini, vs), protocol)
+                comp = 0
+                if len(data) >= compress_from:
+                    comp = level
+                    data = compress(data, level)
+                lo, hi = min_length[block], max_length[block]
+                top = max_weight[block]
+                info = dumps((n, last_doc[block], top, comp, lo, hi), protocol)
+                size = len(info) + len(data)
+                chunks.append(pack_int(-size if block == last_block else size))
+                chunks.append(info)
+                chunks.append(data)
+                offset += 4 + size
+                if top > term_max_weight:
+                    term_max_weight = top
+                if lo < term_min_length:
+                    term_min_length = lo
+                if hi > term_max_length:
+                    term_max_length = hi
+                if block == last_block:
+                    break
+                block += 1
+            infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
+                                   term_max_length, term_max_weight, first_doc[rank],
+                                   last_doc[block])
+                         + pack_long(start) + pack_int(offset - start))
+            block += 1
+        postfile.write(b"".join(chunks))
+        return infos
+
+
+class _TermTableWriter(OrderedHashWriter):
+    """Whoosh's ordered hash file (the term table), with keys added in bulk."""
+
+    def add_sorted(self, keys, values):
+        """Add increasing ``keys`` with their ``values``; same bytes as ``add`` each."""
+        if not keys:
+            return
+        if keys[0] <= self.lastkey:
+            raise ValueError("Keys must increase: %r..%r" % (self.lastkey, keys[0]))
+        dbfile = self.dbfile
+        key_lengths = list(map(len, keys))
+        value_lengths = list(map(len, values))
+        positions = list(accumulate(map(add, map(add, key_lengths, value_lengths),
+                                        repeat(_lengths.size)), initial=dbfile.tell()))
+        positions.pop()
+        # filetables.md5_hash: the last four bytes of the MD5 digest, as an int.
+        hashes = map(int.from_bytes, map(itemgetter(slice(12, None)),
+                                         map(methodcaller("digest"), map(md5, keys))),
+                     repeat("big"))
+        buckets = self.buckets
+        for hashval, position in zip(hashes, positions):
+            buckets[hashval & 255].append((hashval, position))
+        index = self.index
+        try:
+            array(index.typecode, positions[-1:])
+        except OverflowError:
+            index._retype(positions[-1])
+        index.array.extend(positions)
+        dbfile.write(b"".join(chain.from_iterable(
+            zip(map(_lengths.pack, key_lengths, value_lengths), keys, values))))
+        self.lastkey = keys[-1]
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            self.buckets = self.index = None  # a committed writer may linger a while
+
+    def _write_hashes(self):
+        dbfile = self.dbfile
+        pos = dbfile.tell()
+        pack = _pointer.pack
+        null = pack(0, 0)
+        for entries in self.buckets:
+            numslots = 2 * len(entries)
+            self.directory.append((pos, numslots))
+            table = [None] * numslots
+            for hashval, position in entries:
+                slot = (hashval >> 8) % numslots
+                while table[slot] is not None:
+                    slot = (slot + 1) % numslots
+                table[slot] = pack(hashval, position)
+            data = b"".join(null if entry is None else entry for entry in table)
+            dbfile.write(data)
+            pos += len(data)
