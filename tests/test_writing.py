@@ -209,3 +209,24 @@ def test_updates_and_deletions_match_whoosh(tmp_path, monkeypatch):
     monkeypatch.setattr(schema, "open_writer", _whoosh_writer)
     assert fast == run(tmp_path / "plain")
     assert fast[1] == len(documents) - len(doomed)
+
+
+def test_deletions_count_as_whoosh_counts_them_with_one_searcher(documents, tmp_path,
+                                                                 monkeypatch):
+    ix = _build(tmp_path / "index", documents[:8], _fast_writer)
+    opened = []
+    reader = writing.FastSegmentWriter.reader
+    monkeypatch.setattr(writing.FastSegmentWriter, "reader",
+                        lambda self, **kwargs: opened.append(1) or reader(self, **kwargs))
+    results = []
+    for make_writer in (_whoosh_writer, _fast_writer):
+        writer = make_writer(ix)
+        counts = [writer.delete_by_term("id", "doc-0001"), writer.delete_by_term("id", "doc-0001"),
+                  writer.delete_by_term("id", "doc-0404")]
+        for _ in range(3):
+            writer.update_document(**_fields(documents[2]))
+        counts.append(writer.deleted_count())
+        writer.cancel()
+        results.append(counts)
+    assert results[0] == results[1] == [1, 0, 0, 2]
+    assert len(opened) == 1  # Whoosh's writer opens a searcher per call

@@ -51,7 +51,8 @@ COMMIT_EVERY = 4000
 
 Each commit adds a segment, and every query pays for each segment (news_dated in six
 segments answers ~50% slower than in one); a batch's postings wait in memory until
-their commit (~1.2 GB peak for news_baomoi at 4,000). 4,000 is ~15 s of work."""
+their commit (news_baomoi at 4,000: 1.2 GB peak with separate segment files, see
+vnsearch.writing.COMPOUND). 4,000 is ~15 s of work."""
 PARALLEL_FROM = 64
 """Below this many documents to analyse, worker processes cost more than they save."""
 LOCK_TIMEOUT = 10.0
