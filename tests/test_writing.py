@@ -8,6 +8,7 @@ and dealt into a few hundred documents, so that common syllables ("và", "của"
 several posting blocks.
 """
 
+import pickle
 import random
 import re
 from pathlib import Path
@@ -230,3 +231,48 @@ def test_deletions_count_as_whoosh_counts_them_with_one_searcher(documents, tmp_
         results.append(counts)
     assert results[0] == results[1] == [1, 0, 0, 2]
     assert len(opened) == 1  # Whoosh's writer opens a searcher per call
+
+
+def test_boosts_plain_values_and_long_positions_match_whoosh(documents, tmp_path):
+    # Paths vnsearch itself does not take today: field and document boosts, values
+    # given as plain text (analysed by the field), and a term so frequent that its
+    # positions take more than 255 bytes.
+    chorus = "Dầu khí và năng lượng. " * 200
+    extra = [dict(id="boost", title="Dầu khí", body=chorus, _title_boost=2.5, _boost=1.5,
+                  source="tests", hash="b"),
+             dict(id="plain", title="Thông tin kỹ thuật", body=documents[0]["body"],
+                  source="tests", hash="p")]
+
+    def build(folder, make_writer):
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), schema.build_schema())
+        writer = make_writer(ix)
+        for document in documents[:20]:
+            writer.add_document(**_fields(document))
+        for fields in extra:
+            writer.add_document(**fields)
+        writer.commit()
+        return ix
+
+    plain = _contents(build(tmp_path / "plain", _whoosh_writer))
+    fast = _contents(build(tmp_path / "fast", _fast_writer))
+    assert fast == plain
+    postings = plain[0][0]["body", "và".encode()][1]
+    assert max(len(value) for _, _, value in postings) > 255
+
+
+def test_block_opcodes_unpickle_to_the_gaps_and_positions():
+    postings = writing._FieldPostings()
+    docs = [0, 1, 255, 256, 65535, 65536, 70000, 2**31 - 1]
+    values = [b"", b"x", b"y" * 255, b"z" * 256, b"w" * 70000, b"v", b"u", b"t"]
+    for docnum, value in zip(docs, values):
+        postings.add(docnum, [b"term"], [1.0], [value])
+    blocks = writing._Blocks(postings, [b"term"], None)
+    ids, id_offsets, vals, value_offsets = blocks.pickled(0, len(docs),
+                                                           bytearray(b"".join(values)))
+    gaps = [docs[0]] + [b - a for a, b in zip(docs, docs[1:])]
+    for i, (gap, value) in enumerate(zip(gaps, values)):
+        assert pickle.loads(b"\x80\x03(" + ids[id_offsets[i]:id_offsets[i + 1]] + b"t.") \
+            == (gap,)
+        assert pickle.loads(b"\x80\x03(" + vals[value_offsets[i]:value_offsets[i + 1]]
+                            + b"t.") == ((value,) if value else ())
