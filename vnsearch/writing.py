@@ -501,7 +501,7 @@ class _BulkFieldWriter(W3FieldWriter):
                     data = compress(data, level)
                 lo, hi = min_length[block], max_length[block]
                 top = max_weight[block]
-                info = dumps((n, last_doc[block], top, comp, lo, hi), 4)
+                info = dumps((n, last_doc[block], top, comp, lo, hi), 2)  # as Whoosh
                 size = len(info) + len(data)
                 chunks.append(pack_int(-size if block == last_block else size))
                 chunks.append(info)
