@@ -8,10 +8,10 @@ compressed. Per posting, that is most of the cost of indexing.
 
 :class:`FastSegmentWriter` writes segments a Whoosh reader cannot tell apart from its
 own writer's (same terms, postings, positions, lengths and statistics; with
-:data:`EXACT` set, the very same bytes) and keeps the
-rest of Whoosh's writer: the per-document writer (stored fields, columns, lengths),
-deletions, ``update_document``, merging of old segments and the atomic commit of a new
-table of contents. Only the way postings reach the disk changes:
+:data:`EXACT` set, the very same bytes) and keeps the rest of Whoosh's writer: the
+per-document writer (stored fields, columns, lengths), deletions, ``update_document``,
+merging of old segments and the atomic commit of a new table of contents. Only the
+way postings reach the disk changes:
 
 * ``add_document`` appends a field's postings to flat arrays (term id, document,
   weight, positions) with a few C-level calls, not a Python step per posting;
