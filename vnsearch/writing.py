@@ -61,15 +61,15 @@ computed for all postings at once: Whoosh's protocol 2 pickles each ``bytes`` va
 as a call to ``_codecs.encode``, ten times slower to write and to read back, and
 twice the size. Both read back to the same tuples; the tests compare the two."""
 
-COMPOUND = True
+COMPOUND = False
 """Assemble each new segment into one compound file, as Whoosh does by default.
 
 Whoosh reads a compound segment by copying each file it opens into memory (a
 ``BytesIO`` over the mmap): every searcher, and the writer's, holds the whole index in
 RAM (news_baomoi: 3.7 GB peak while indexing, against 1.2 GB with separate files) and
 pays for the copy when it opens (0.29 s and 336 MB against 0.15 s and 38 MB for a
-first search of news_dated). Searches are as fast either way. To be turned off once
-nothing expects ``*.seg`` files."""
+first search of news_dated). Searches are as fast either way, so vnsearch writes
+separate files."""
 
 _TERMINFO = W3TermInfo._struct
 
