@@ -444,89 +444,50 @@ class _BulkFieldWriter(W3FieldWriter):
         A block pickle is ``(gaps, weights, values)``, written here as protocol 3
         opcodes: mark, the ints, tuple; the weights; mark, the bytes, tuple; tuple3.
         """
-        counts, nblocks = blocks.counts, blocks.nblocks
-        starts, ends = blocks.starts, blocks.ends
-        last_doc, first_doc = blocks.last_doc, blocks.first_doc
-        min_length, max_length = blocks.min_length, blocks.max_length
-        max_weight = blocks.max_weight
-        min_weight32, max_weight32 = blocks.min_weight32, blocks.max_weight32
-        weights32 = blocks.weights32
-        postfile = self._postfile
-        offset = postfile.tell()
-        compress = zlib.compress
-        compress_from = COMPRESS_FROM
-        level = COMPRESSION
-        pack_info = _TERMINFO.pack
         join = b"".join
-        total = len(blocks.gaps)
-        chunks = []
-        infos = []
-        block = 0
-        base = stop = 0  # the sorted postings whose opcodes are at hand: base:stop
-        for rank in range(nterms):
-            last_block = block + nblocks[rank] - 1
-            if ends[last_block] > stop:
-                base = starts[block]
-                stop = max(ends[last_block], min(base + _CHUNK, total))
-                ids, id_offsets, vals, val_offsets = blocks.pickled(base, stop, values)
-                postfile.write(join(chunks))
-                chunks.clear()
-            start = offset
-            chunks.append(WHOOSH3_HEADER_MAGIC)
-            offset += 4
-            total_weight = 0.0
-            term_max_weight = 0.0
-            term_min_length = 255
-            term_max_length = 0
-            while True:
-                a, b = starts[block], ends[block]
-                n = b - a
-                low, high = min_weight32[block], max_weight32[block]
-                if low == high == 1.0:
-                    mini = b"N"
-                    total_weight += n
-                else:
-                    floats = weights32[a:b].tolist()
-                    total_weight += sum(floats)
-                    mini = dumps(floats[0] if low == high else tuple(floats), 3)[2:-1]
-                a -= base
-                b -= base
-                data = join((b"\x80\x03(", ids[id_offsets[a]:id_offsets[b]], b"t", mini,
-                             b"N" if no_values else
-                             join((b"(", vals[val_offsets[a]:val_offsets[b]], b"t")),
-                             b"\x87."))
-                comp = 0
-                if len(data) >= compress_from:
-                    comp = level
-                    data = compress(data, level)
-                lo, hi = min_length[block], max_length[block]
-                top = max_weight[block]
-                info = dumps((n, last_doc[block], top, comp, lo, hi), 2)  # as Whoosh
-                size = len(info) + len(data)
-                chunks.append(pack_int(-size if block == last_block else size))
-                chunks.append(info)
-                chunks.append(data)
-                offset += 4 + size
-                if top > term_max_weight:
-                    term_max_weight = top
-                if lo < term_min_length:
-                    term_min_length = lo
-                if hi > term_max_length:
-                    term_max_length = hi
-                if block == last_block:
-                    break
-                block += 1
-            infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
-                                   term_max_length, term_max_weight, first_doc[rank],
-                                   last_doc[block])
-                         + pack_long(start) + pack_int(offset - start))
-            block += 1
-        postfile.write(join(chunks))
-        return infos
+
+        def load(base, stop):
+            return blocks.pickled(base, stop, values)
+
+        def encode(chunk, a, b, weights):
+            ids, id_offsets, vals, val_offsets = chunk
+            mini = b"N" if weights is None else dumps(weights, 3)[2:-1]
+            return join((b"\x80\x03(", ids[id_offsets[a]:id_offsets[b]], b"t", mini,
+                         b"N" if no_values else
+                         join((b"(", vals[val_offsets[a]:val_offsets[b]], b"t")),
+                         b"\x87."))
+
+        return self._write_blocks(blocks, nterms, load, encode, 2, COMPRESS_FROM)
 
     def _write_blocks_pickled(self, blocks, nterms, values, fixed):
         """Write every term's blocks with ``pickle.dumps``, exactly as Whoosh does when
         :data:`EXACT` (protocol 2, every block compressed)."""
+        keep_values = fixed is None or fixed < 0
+        protocol = 2 if EXACT else 4
+        slice_values = values.__getitem__
+
+        def encode(chunk, a, b, weights):
+            gaps, value_starts, value_ends = chunk
+            pieces = map(slice_values, map(slice, value_starts[a:b], value_ends[a:b]))
+            if keep_values:
+                vs = tuple(filter(None, pieces))
+            elif fixed == 0:
+                vs = None
+            else:
+                vs = b"".join(pieces)
+            return dumps((tuple(gaps[a:b]), weights, vs), protocol)
+
+        return self._write_blocks(blocks, nterms, blocks.postings, encode, protocol,
+                                  0 if EXACT else COMPRESS_FROM)
+
+    def _write_blocks(self, blocks, nterms, load, encode, protocol, compress_from):
+        """Write every term's posting blocks and return their packed term infos.
+
+        ``load(base, stop)`` prepares the sorted postings base:stop in whatever form
+        ``encode(chunk, a, b, weights)`` turns into one block's data (a, b relative to
+        base; weights None when all are 1.0). The framing around each block (length,
+        info tuple, compression) and the term's statistics are Whoosh's.
+        """
         counts, nblocks = blocks.counts, blocks.nblocks
         starts, ends = blocks.starts, blocks.ends
         last_doc, first_doc = blocks.last_doc, blocks.first_doc
@@ -534,26 +495,23 @@ class _BulkFieldWriter(W3FieldWriter):
         max_weight = blocks.max_weight
         min_weight32, max_weight32 = blocks.min_weight32, blocks.max_weight32
         weights32 = blocks.weights32
-        keep_values = fixed is None or fixed < 0
         postfile = self._postfile
         offset = postfile.tell()
-        protocol = 2 if EXACT else 4
         compress = zlib.compress
-        compress_from = 0 if EXACT else COMPRESS_FROM
         level = COMPRESSION
         pack_info = _TERMINFO.pack
-        slice_values = values.__getitem__
         total = len(blocks.gaps)
         chunks = []
         infos = []
         block = 0
-        base = stop = 0  # the sorted postings now held as lists: base:stop
+        base = stop = 0  # the sorted postings loaded in ``chunk``: base:stop
+        chunk = None
         for rank in range(nterms):
             last_block = block + nblocks[rank] - 1
             if ends[last_block] > stop:
                 base = starts[block]
                 stop = max(ends[last_block], min(base + _CHUNK, total))
-                gaps, value_starts, value_ends = blocks.postings(base, stop)
+                chunk = load(base, stop)
                 postfile.write(b"".join(chunks))
                 chunks.clear()
             start = offset
@@ -568,22 +526,13 @@ class _BulkFieldWriter(W3FieldWriter):
                 n = b - a
                 low, high = min_weight32[block], max_weight32[block]
                 if low == high == 1.0:
-                    mini = None
+                    weights = None
                     total_weight += n
                 else:
                     floats = weights32[a:b].tolist()
                     total_weight += sum(floats)
-                    mini = floats[0] if low == high else tuple(floats)
-                a -= base
-                b -= base
-                pieces = map(slice_values, map(slice, value_starts[a:b], value_ends[a:b]))
-                if keep_values:
-                    vs = tuple(filter(None, pieces))
-                elif fixed == 0:
-                    vs = None
-                else:
-                    vs = b"".join(pieces)
-                data = dumps((tuple(gaps[a:b]), mini, vs), protocol)
+                    weights = floats[0] if low == high else tuple(floats)
+                data = encode(chunk, a - base, b - base, weights)
                 comp = 0
                 if len(data) >= compress_from:
                     comp = level
