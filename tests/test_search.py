@@ -161,3 +161,41 @@ def test_any_query_gives_results_or_a_query_error(articles_index, query):
     for hit in results:
         for start, end in hit.highlights:
             assert 0 <= start < end <= len(hit.snippet)
+
+
+# -- paging and facets -----------------------------------------------------------------
+
+def test_offset_pages_through_the_same_ranking(articles_index):
+    everything = ids(articles_index.search("công", limit=20))
+    assert len(everything) >= 3
+    page = articles_index.search("công", limit=2, offset=1)
+    assert ids(page) == everything[1:3]
+    assert page.total == len(everything) and page.offset == 1
+    assert page.took_ms > 0
+
+
+def test_offset_past_the_end_gives_no_hits_but_the_total(articles_index):
+    results = articles_index.search("công", offset=1000)
+    assert list(results) == [] and results.total > 0
+
+
+@pytest.mark.parametrize("offset", [-1, 1.5, "2"])
+def test_bad_offset_is_a_query_error(articles_index, offset):
+    with pytest.raises(QueryError, match="offset"):
+        articles_index.search("công", offset=offset)
+
+
+def test_facets_count_every_match_by_year_and_month_newest_first(articles_index):
+    # "công" is in cntt (2018-06), scattered (2017-02), title-match (undated),
+    # body-match (2022-08), dau-khi (2020-12) and ban-hang-2 (2021-01).
+    results = articles_index.search("công", limit=1, facets=("year", "month"))
+    years = dict(results.facets["year"])
+    assert [y for y, _ in results.facets["year"]] == sorted(years, reverse=True)
+    assert years == {"2022": 1, "2021": 1, "2020": 1, "2018": 1, "2017": 1}
+    assert ("2018-06", 1) in results.facets["month"]
+    assert sum(years.values()) == results.total - 1  # the undated one has no year
+
+
+def test_unknown_facet_is_a_query_error(articles_index):
+    with pytest.raises(QueryError, match="facet"):
+        articles_index.search("công", facets=("week",))

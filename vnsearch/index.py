@@ -426,7 +426,7 @@ class Index:
                                  f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
-               sort: str = "relevance", fields=None):
+               sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
         """Search the index; see :func:`vnsearch.search.search` for the query syntax.
 
         Returns a :class:`vnsearch.search.Results`: a list of hits, best first, with
@@ -434,7 +434,8 @@ class Index:
         """
         from .search import search
         return search(self._current_searcher(), query, limit=limit, date_from=date_from,
-                      date_to=date_to, sort=sort, fields=fields)
+                      date_to=date_to, sort=sort, fields=fields, offset=offset,
+                      facets=facets)
 
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""

@@ -16,10 +16,13 @@ query add score where the document has them, which ranks phrases above scattered
 
 import heapq
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from time import perf_counter
 
 from whoosh import query as wq
+from whoosh.util.times import long_to_datetime
 
 from .analysis import FOLDED, PAIR, Analysis, analyse
 from .documents import parse_date
@@ -62,15 +65,27 @@ class Results(list):
     """The hits of a search, best first, plus what the engine made of the query.
 
     ``restored`` is the accented reading guessed for an unaccented query (None when
-    the query had diacritics or nothing better was found); ``total`` counts all matches.
+    the query had diacritics or nothing better was found); ``total`` counts all matches,
+    ``offset`` is how many were passed over before the first hit here, ``took_ms`` how
+    long the search took. ``corrected`` is the query as corrected for typos and
+    ``suggestion`` a "did you mean" query (None when there is none). ``facets`` maps each
+    facet asked for ("year", "month") to ``(value, count)`` pairs over all matches,
+    most recent first.
     """
 
     def __init__(self, hits=(), query: str = "", restored: str | None = None,
-                 total: int = 0):
+                 total: int = 0, *, offset: int = 0, took_ms: float = 0.0,
+                 corrected: str | None = None, suggestion: str | None = None,
+                 facets: dict | None = None):
         super().__init__(hits)
         self.query = query
         self.restored = restored
         self.total = total
+        self.offset = offset
+        self.took_ms = took_ms
+        self.corrected = corrected
+        self.suggestion = suggestion
+        self.facets = facets or {}
 
 
 @dataclass
@@ -185,18 +200,32 @@ def restore_query(text: str, ranker: Ranker) -> str | None:
     return result if result != text else None
 
 
+FACETS = {"year": 4, "month": 7}
+"""Facet names and how many characters of the ISO date each keeps."""
+
+
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
-           sort: str = "relevance", fields=None) -> Results:
+           sort: str = "relevance", fields=None, *, offset: int = 0,
+           facets=()) -> Results:
     """Run ``query`` on a Whoosh searcher and return hits with highlighted snippets.
 
     ``date_from``/``date_to`` (a date, datetime or "YYYY-MM-DD") bound the publication
     date, inclusive; ``sort`` is "relevance" or "date" (newest first); ``fields``
-    restricts the search to some of "title" and "body".
+    restricts the search to some of "title" and "body"; ``offset`` skips that many
+    hits (paging); ``facets`` names counts to make over all matches ("year", "month").
     """
+    started = perf_counter()
     if sort not in ("relevance", "date"):
         raise QueryError(f"Unknown sort {sort!r}: use 'relevance' or 'date'.")
     if not isinstance(limit, int) or limit < 1:
         raise QueryError(f"The limit must be a positive whole number, not {limit!r}.")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise QueryError(f"The offset must be a whole number, 0 or more, not {offset!r}.")
+    if isinstance(facets, str):
+        facets = (facets,)
+    for name in facets:
+        if name not in FACETS:
+            raise QueryError(f"Unknown facet {name!r}: use 'year' or 'month'.")
     unknown = set(fields or ()) - set(FIELD_WEIGHTS)
     if unknown:
         raise QueryError(f"Unknown field {sorted(unknown)[0]!r}: search 'title' or 'body'.")
@@ -239,9 +268,10 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
         # Raw column values: numbers that sort like the dates; an undated document's
         # default cannot be turned into a datetime at all.
         dates = searcher.reader().column_reader("date", translate=False)
-        top = heapq.nlargest(limit, scores, key=lambda d: (dates[d], scores[d]))
+        top = heapq.nlargest(offset + limit, scores, key=lambda d: (dates[d], scores[d]))
     else:
-        top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+        top = heapq.nlargest(offset + limit, scores, key=scores.__getitem__)
+    top = top[offset:]
 
     highlight_terms = analyse(" ".join([restored or parsed.text, *parsed.phrases]))
     hits = []
@@ -252,7 +282,30 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
-    return Results(hits, query=query, restored=restored, total=len(scores))
+    return Results(hits, query=query, restored=restored, total=len(scores),
+                   offset=offset, facets=_facets(searcher, scores, facets),
+                   took_ms=(perf_counter() - started) * 1000)
+
+
+_DAY = 86_400_000_000
+"""Whoosh stores dates as microseconds since year 1."""
+
+
+def _facets(searcher, docnums, names) -> dict[str, list[tuple[str, int]]]:
+    """Counts of matching documents per year or month, most recent first."""
+    if not names:
+        return {}
+    dates = searcher.reader().column_reader("date", translate=False)
+    days = Counter(dates[docnum] // _DAY for docnum in docnums)
+    counts = {name: Counter() for name in names}
+    for day, count in days.items():
+        try:
+            iso = long_to_datetime(day * _DAY).strftime("%Y-%m-%d")
+        except (OverflowError, ValueError):  # an undated document's default value
+            continue
+        for name in names:
+            counts[name][iso[:FACETS[name]]] += count
+    return {name: sorted(found.items(), reverse=True) for name, found in counts.items()}
 
 
 def _date_filter(date_from, date_to):
