@@ -398,7 +398,10 @@ writer = index.create_in(os.path.join(index_dir, "gen-1"), schema).writer()
 writer.add_document(id="vang.txt", title="Giá vàng tăng mạnh", body="Giá vàng trong nước.")
 writer.commit()
 with open(os.path.join(index_dir, "vnsearch.json"), "w") as out:
-    json.dump({"format": 1, "generation": 1, "sources": [source], "updated": None}, out)
+    # The current format: only the pickled schema is out of date.
+    from vnsearch.schema import FORMAT_VERSION
+    json.dump({"format": FORMAT_VERSION, "generation": 1, "sources": [source],
+               "updated": None}, out)
 '''
 
 

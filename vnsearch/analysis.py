@@ -11,6 +11,7 @@ folded syllable     ``~cong`` ``~nghe``         unaccented queries match every r
 exact word          ``công_nghệ``               pyvi compounds: precision
 folded word         ``~cong_nghe``
 folded pair         ``>cong nghe``              adjacent syllables: proximity
+exact pair          ``<công nghệ``              phrases as typed; accent restoration
 ==================  ==========================  ==================================
 
 Positions count syllables (punctuation takes none), so phrase queries work on the
@@ -29,6 +30,9 @@ FOLDED = "~"
 
 PAIR = ">"
 """Prefix of folded syllable-pair terms."""
+
+EXACT_PAIR = "<"
+"""Prefix of exact syllable-pair terms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +121,9 @@ def terms(analysis: Analysis) -> list[tuple[str, int]]:
         out.append((syllable.text, position))
         out.append((FOLDED + folded, position))
         if position + 1 < len(syllables) and syllables[position + 1].joined:
-            out.append((PAIR + folded + " " + syllables[position + 1].folded, position))
+            following = syllables[position + 1]
+            out.append((PAIR + folded + " " + following.folded, position))
+            out.append((EXACT_PAIR + syllable.text + " " + following.text, position))
     for first, stop in analysis.words:
         word = syllables[first:stop]
         out.append(("_".join(s.text for s in word), first))

@@ -13,8 +13,11 @@ from whoosh.analysis import Analyzer, Token
 
 from . import analysis
 
-FORMAT_VERSION = 1
-"""Bumped whenever the terms an index holds would change: old indexes must be rebuilt."""
+FORMAT_VERSION = 2
+"""Bumped whenever the terms an index holds would change: old indexes must be rebuilt.
+
+2: exact syllable pairs (``<công nghệ``) added.
+"""
 
 _POSITIONS = formats.Positions()
 
