@@ -2,12 +2,12 @@
 
 import pytest
 
-from vnsearch.analysis import analyse
-from vnsearch.highlight import highlight
+from vnsearch.highlight import Marks, highlight
+from vnsearch.plan import plan
 
 
 def marked(text, query):
-    snippet, spans = highlight(text, analyse(query))
+    snippet, spans = highlight(text, plan(query).marks())
     return snippet, [snippet[s:e] for s, e in spans]
 
 
@@ -35,12 +35,35 @@ def test_snippet_is_the_passage_with_most_query_words():
 
 
 def test_no_match_gives_the_beginning():
-    snippet, spans = highlight("Tin ngắn.", analyse("xyz"))
+    snippet, spans = highlight("Tin ngắn.", plan("xyz").marks())
     assert (snippet, spans) == ("Tin ngắn.", [])
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "!!!", "a" * 10_000])
 def test_odd_texts(text):
-    snippet, spans = highlight(text, analyse("a"))
+    snippet, spans = highlight(text, plan("a").marks())
     for start, end in spans:
         assert 0 <= start < end <= len(snippet)
+
+
+# -- quoted phrases mark only where the whole phrase stands ---------------------------
+
+def test_quoted_phrase_marks_only_the_phrase():
+    text = "Nghị quyết Đại hội. Hội nghị tổng kết năm 2020 đã diễn ra."
+    assert marked(text, '"hội nghị tổng kết"')[1] == ["Hội nghị tổng kết"]
+
+
+def test_unaccented_phrase_marks_every_reading_of_the_run():
+    text = "Họp hội nghị. Hội nghị tổng kết. Hoi nghi tong ket."
+    assert marked(text, '"hoi nghi tong ket"')[1] == ["Hội nghị tổng kết", "Hoi nghi tong ket"]
+
+
+def test_phrase_and_free_words_are_marked_each_their_own_way():
+    text = "Giá dầu thô tăng; công nghệ mới, công ty nghệ thuật."
+    assert marked(text, 'dầu "công nghệ"')[1] == ["dầu", "công nghệ"]
+
+
+def test_marks_of_an_analysed_query_mark_as_typed():
+    from vnsearch.analysis import analyse
+    snippet, spans = highlight("Bán hàng và bạn hàng.", Marks.of(analyse("bán hàng")))
+    assert [snippet[s:e] for s, e in spans] == ["Bán hàng", "hàng"]

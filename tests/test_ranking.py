@@ -51,7 +51,7 @@ def test_block_reader_matches_whooshs_matchers(news, term):
 def test_scores_are_bm25(news):
     searcher = news._current_searcher()
     ranker = Ranker(searcher)
-    scores = ranker.score([WeightedTerm("body", "dầu", 2.0)])
+    scores = ranker.score([WeightedTerm("dầu", 2.0)], {"body": 1.0})
     assert len(scores) == 200
     n, df = searcher.doc_count_all(), 200
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -63,17 +63,17 @@ def test_scores_are_bm25(news):
     assert scores[docnum] == pytest.approx(expected)
 
 
-def test_common_terms_are_skipped_only_beside_rarer_ones(news, monkeypatch):
+def test_common_terms_add_no_score_beside_rarer_ones(news, monkeypatch):
     monkeypatch.setattr(ranking, "SKIP_FROM", 100)
     ranker = Ranker(news._current_searcher())
     # Every title says "Tin số": alone, "số" still matches everything...
-    assert len(ranker.score([WeightedTerm("title", "~so", 1.0)])) == 600
-    # ...beside a rarer term it is not read at all.
-    both = ranker.score([WeightedTerm("title", "~so", 1.0), WeightedTerm("title", "599", 1.0)])
+    title = {"title": 1.0}
+    assert len(ranker.score([WeightedTerm("~so", 1.0)], title)) == 600
+    # ...beside a rarer term it adds no score, but its documents still match.
+    unscored = set()
+    both = ranker.score([WeightedTerm("~so", 1.0), WeightedTerm("599", 1.0)], title, unscored)
     assert list(both) == [599]
-    # A rare term in another field does not make it skippable.
-    other = ranker.score([WeightedTerm("title", "~so", 1.0), WeightedTerm("body", "599", 1.0)])
-    assert len(other) == 600
+    assert len(unscored | set(both)) == 600
 
 
 def test_small_indexes_read_every_term(articles_index):
@@ -86,3 +86,14 @@ def test_deleted_documents_never_come_back(news, tmp_path):
                {"id": "b", "title": "Dầu thô", "body": "dầu"}])
     index.delete(["a"])
     assert [hit.id for hit in index.search("dầu")] == ["b"]
+
+
+def test_bm25f_combines_fields_before_saturating(news):
+    # One document frequency per term, field weights on the term frequencies: a match
+    # in title and body scores less than twice a body-only match.
+    ranker = Ranker(news._current_searcher())
+    fields = {"title": 2.0, "body": 1.0}
+    scores = ranker.score([WeightedTerm("599", 1.0)], fields)
+    body_only = ranker.score([WeightedTerm("599", 1.0)], {"body": 1.0})
+    assert body_only[599] < scores[599] < 3 * body_only[599]
+    assert ranker.document_frequency("599", fields) == 1

@@ -21,13 +21,32 @@ def test_candidates_leave_non_vietnamese_alone():
     assert candidates("xyzzyplugh") == ("xyzzyplugh",)
 
 
-def test_restore_prefers_readings_that_form_known_words():
-    frequency = {"công": 50, "cộng": 40, "nghệ": 30, "nghe": 35, "công_nghệ": 20}.get
-    assert restore(["cong", "nghe"], lambda t: frequency(t, 0)) == ["công", "nghệ"]
+def _counts(table):
+    return (lambda t: table.get(t, 0)), (lambda a, b: table.get(f"{a} {b}", 0))
+
+
+def test_restore_reads_the_pair_the_index_holds_not_the_commoner_syllables():
+    # "đầu" and "khi" are each far commoner than "dầu" and "khí", but "dầu" is followed
+    # by "khí" far more often than "đầu" is by "khi".
+    single, pair = _counts({"dầu": 12, "đầu": 400, "khí": 30, "khi": 500,
+                            "dầu khí": 10, "đầu khi": 3})
+    assert restore(["dau", "khi"], single, pair, documents=1000) == ["dầu", "khí"]
+
+
+def test_restore_falls_back_on_the_commoner_reading_without_pairs():
+    single, pair = _counts({"công": 50, "cộng": 40, "nghệ": 30, "nghe": 35})
+    assert restore(["cong", "nghe"], single, pair, documents=100) == ["công", "nghe"]
+
+
+def test_restore_ignores_pairs_across_punctuation():
+    single, pair = _counts({"bán": 10, "bạn": 20, "hàng": 50, "bán hàng": 9})
+    assert restore(["ban", "hang"], single, pair, 100) == ["bán", "hàng"]
+    assert restore(["ban", "hang"], single, pair, 100, joined=[False, False]) == ["bạn", "hàng"]
 
 
 def test_restore_keeps_unknown_syllables():
-    assert restore(["zzz", "tin"], lambda t: {"tin": 3}.get(t, 0)) == ["zzz", "tin"]
+    single, pair = _counts({"tin": 3})
+    assert restore(["zzz", "tin"], single, pair, documents=10) == ["zzz", "tin"]
 
 
 @pytest.mark.parametrize("restored, typed, expected", [
@@ -53,3 +72,28 @@ def test_restored_reading_ranks_its_exact_form_first(tmp_path):
     results = index.search("ban hang")
     assert results.restored == "bạn hàng"
     assert ids(results)[-1] == "sell" and len(results) == 4
+
+
+def test_oil_and_gas_archive_reads_dau_khi_as_dau_khi(tmp_path):
+    # An archive where "đầu" and "khi" are much commoner than "dầu" and "khí", and where
+    # "ban đầu khi" even occurs more often than "dầu khí": people search for words.
+    from vnsearch import Index
+    index = Index.create(tmp_path / "ix")
+    common = [{"id": f"c{n}", "title": "Tin tức",
+               "body": f"Đầu năm {n}, khi trời lạnh, ban đầu khi đi làm ai cũng mệt."}
+              for n in range(8)]
+    oil = [{"id": f"o{n}", "title": "Báo cáo", "body": f"Sản lượng dầu khí quý {n} tăng."}
+           for n in range(3)]
+    index.add(common + oil)
+    results = index.search("dau khi")
+    assert results.restored == "dầu khí"
+    assert set(ids(results)[:3]) == {"o0", "o1", "o2"}
+
+
+def test_unaccented_query_matches_at_least_what_its_reading_matches(tmp_path):
+    from vnsearch import Index
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": "a", "title": "Dầu khí", "body": "Khai thác dầu khí."},
+               {"id": "b", "title": "Đầu năm", "body": "Đầu năm nay khi trời lạnh."},
+               {"id": "c", "title": "Tin", "body": "Không khí lạnh tràn về."}])
+    assert index.search("dau khi").total >= index.search("dầu khí").total == 3

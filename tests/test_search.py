@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vnsearch import QueryError
+from vnsearch import Index, QueryError
 from vnsearch.search import parse_query
 
 from conftest import ids
@@ -74,6 +74,51 @@ def test_phrase_ranks_above_scattered_words(articles_index):
 def test_title_match_outweighs_body_match(articles_index):
     ranked = ids(articles_index.search("bóng đá công nhân"))
     assert ranked[0] == "title-match"
+
+
+@pytest.fixture(scope="module")
+def rules_index(tmp_path_factory):
+    """Small archives of our own for the ordering rules, in one real index."""
+    index = Index.create(tmp_path_factory.mktemp("rules") / "index")
+    long_news = " ".join(["Tin tức trong ngày: có bao nhiêu người tham dự, đội nào thua, "
+                          "kết quả ra sao, điểm số thế nào, ai đã ghi bàn."] * 40)
+    index.add([
+        # "bán hàng": once in the body, against "bạn hàng" in the title and twice in the body.
+        {"id": "sell", "title": "Kỹ năng", "body": "Nhân viên bán hàng cần hiểu sản phẩm."},
+        {"id": "partner", "title": "Bạn hàng",
+         "body": "Gặp bạn hàng cũ. Bạn hàng đến từ Nhật Bản."},
+        # "trí tuệ nhân tạo": the phrase against its words in other compounds.
+        {"id": "ai", "title": "Công nghệ mới",
+         "body": "Ứng dụng trí tuệ nhân tạo trong y tế ngày càng rộng, từ chẩn đoán "
+                 "hình ảnh đến theo dõi bệnh nhân tại nhà và quản lý hồ sơ."},
+        {"id": "ip", "title": "Cục Sở hữu trí tuệ tổng kết năm",
+         "body": "Cục Sở hữu trí tuệ làm việc với các doanh nghiệp; sân cỏ nhân tạo "
+                 "mới được khánh thành. Trí tuệ tập thể, nhân tạo ra giá trị."},
+        # A short paragraph among long articles full of the question's common words.
+        # The question's words are common in bodies but rare in titles: a title match
+        # must not weigh as if they were rare words.
+        {"id": "paragraph", "title": "Chung kết mùa giải",
+         "body": "Đội Panthers để thua 10 điểm trong trận chung kết mùa giải."},
+        *[{"id": f"news-{n}", "title": f"Đội thua bao nhiêu điểm? Kỳ {n}", "body": long_news}
+          for n in range(3)],
+        *[{"id": f"more-{n}", "title": f"Tin trong ngày số {n}", "body": long_news}
+          for n in range(30)],
+    ])
+    return index
+
+
+def test_exact_diacritics_rank_first_whatever_the_counts(rules_index):
+    assert ids(rules_index.search("bán hàng"))[:2] == ["sell", "partner"]
+
+
+def test_adjacent_words_rank_above_scattered_and_other_compounds(rules_index):
+    assert ids(rules_index.search("trí tuệ nhân tạo"))[:2] == ["ai", "ip"]
+    assert ids(rules_index.search("tri tue nhan tao"))[:2] == ["ai", "ip"]
+
+
+def test_short_paragraph_beats_long_articles_sharing_common_words(rules_index):
+    assert ids(rules_index.search("Đội Panthers đã thua bao nhiêu điểm?"))[0] == "paragraph"
+    assert ids(rules_index.search("Doi Panthers da thua bao nhieu diem?"))[0] == "paragraph"
 
 
 # -- query syntax ------------------------------------------------------------------------

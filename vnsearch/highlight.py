@@ -7,6 +7,7 @@ land on the words as written ("dầu khí" for the query "dau khi").
 """
 
 import re
+from dataclasses import dataclass
 
 from .analysis import Analysis
 from .normalize import fold, normalize_with_offsets
@@ -15,39 +16,73 @@ SNIPPET_CHARS = 240
 _SYLLABLE = re.compile(r"\w+")
 
 
-def match_spans(text: str, query: Analysis) -> list[tuple[int, int, str]]:
-    """``(start, end, folded)`` for every syllable of ``text`` the query matches.
+@dataclass(frozen=True)
+class Marks:
+    """What to mark in a text.
 
-    A query syllable typed with diacritics marks only that exact syllable ("thông",
-    not "thống"); one typed without marks every accented reading ("dau": "dầu").
+    ``exact`` syllables are marked only as written (a query syllable typed with
+    diacritics: "thông", not "thống"); ``folded`` ones in every reading ("dau": "dầu");
+    each of ``phrases`` is a run of syllable keys (exact, or folded when the key has no
+    diacritics) marked only where the whole run stands together.
     """
-    exact = {s.text for s in query.syllables if s.text != s.folded}
-    folded_only = {s.folded for s in query.syllables if s.text == s.folded}
-    if not (exact or folded_only) or not text:
+
+    exact: frozenset = frozenset()
+    folded: frozenset = frozenset()
+    phrases: tuple = ()
+
+    @classmethod
+    def of(cls, query: Analysis) -> "Marks":
+        """Marks for every syllable of an analysed query, as typed."""
+        exact = {s.text for s in query.syllables if s.text != s.folded}
+        folded = {s.folded for s in query.syllables if s.text == s.folded}
+        return cls(frozenset(exact), frozenset(folded))
+
+
+def match_spans(text: str, marks: Marks) -> list[tuple[int, int, str]]:
+    """``(start, end, folded)`` for every syllable of ``text`` the marks match."""
+    if not (marks.exact or marks.folded or marks.phrases) or not text:
         return []
     normalised, offsets = normalize_with_offsets(text)
     spans = []
+    words = []  # every syllable, only when phrases must be found
     for match in _SYLLABLE.finditer(normalised):
         word = match.group().lower()
         folded = fold(word)
-        if folded in folded_only or word in exact:
+        on = folded in marks.folded or word in marks.exact
+        if on or marks.phrases:
             start, end = match.span()
             if offsets is not None:
                 start, end = offsets[start], offsets[end]
-            spans.append((start, end, folded))
-    return spans
+            if marks.phrases:
+                words.append((start, end, word, folded, on))
+            else:
+                spans.append((start, end, folded))
+    if not marks.phrases:
+        return spans
+    marked = [w[4] for w in words]
+    for keys in marks.phrases:
+        size = len(keys)
+        for first in range(len(words) - size + 1):
+            if all(_same(words[first + i], key) for i, key in enumerate(keys)):
+                marked[first:first + size] = [True] * size
+    return [(start, end, folded) for (start, end, _, folded, _), on in zip(words, marked) if on]
 
 
-def highlight(text: str, query: Analysis, width: int = SNIPPET_CHARS):
+def _same(word, key: str) -> bool:
+    """Whether a document syllable ``(start, end, text, folded)`` matches a phrase key."""
+    return word[2] == key or (key.isascii() and word[3] == key)
+
+
+def highlight(text: str, marks: Marks, width: int = SNIPPET_CHARS):
     """The best passage of ``text`` (about ``width`` characters) and its marked spans.
 
     Returns ``(snippet, spans)`` with spans as ``(start, end)`` offsets into the
     snippet. The passage is the one holding the most distinct query syllables.
 
-    >>> highlight("Giá dầu khí tăng.", analyse("dau khi"))     # doctest: +SKIP
-    ('Giá dầu khí tăng.', [(4, 7), (8, 11)])
+    >>> highlight("Giá dầu khí tăng.", Marks(folded=frozenset({"dau", "khi"})))
+    ('Giá dầu khí tăng.', [(4, 11)])
     """
-    matches = match_spans(text, query)
+    matches = match_spans(text, marks)
     start = _best_window(matches, width)
     start, end = _widen_to_words(text, start, start + width)
     snippet = text[start:end].replace("\n", " ").replace("\r", " ")

@@ -15,6 +15,7 @@ nothing instead of keeping a floor, which a question full of "của", "là", "g�
 
 import weakref
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from math import log
@@ -31,8 +32,7 @@ CACHE_FROM = 256
 """Only lists at least this long are worth caching: short ones decode quickly."""
 COMMON = 0.25
 """Terms found in more than this share of documents are skipped when scoring, as long
-as the query has rarer ones in the same field (measured on news_dated: same nDCG, half
-the latency)."""
+as the query has rarer ones (measured on news_dated: same nDCG, half the latency)."""
 SKIP_FROM = 1_000
 """Below this many documents every term is read: it is fast anyway, and with few
 documents a document frequency says little about how common a syllable is."""
@@ -40,9 +40,8 @@ documents a document frequency says little about how common a syllable is."""
 
 @dataclass(frozen=True, slots=True)
 class WeightedTerm:
-    """A term to score in a field, with the weight its matches get."""
+    """A term to score, with the weight its matches get."""
 
-    field: str
     text: str
     weight: float
 
@@ -57,6 +56,7 @@ class Ranker:
         self.doc_count = searcher.doc_count_all()
         self._frequencies: dict[tuple[str, str], int] = {}
         self._averages: dict[str, float] = {}
+        self._memo: dict = {}
 
     @classmethod
     def for_searcher(cls, searcher) -> "Ranker":
@@ -76,41 +76,94 @@ class Ranker:
             df = self._frequencies[key] = self.searcher.doc_frequency(field, text)
         return df
 
+    def document_frequency(self, text: str, fields) -> int:
+        """How many documents hold ``text`` in any of ``fields``, as BM25F counts it.
+
+        Titles mostly repeat words of their body, so the largest field's count stands
+        for the union: exact for one field, a close lower bound for several.
+        """
+        return max((self.doc_frequency(name, text) for name in fields), default=0)
+
     def idf(self, df: int) -> float:
         """BM25's inverse document frequency for a term found in ``df`` documents."""
         return log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
 
-    def score(self, terms: list[WeightedTerm]) -> dict[int, float]:
-        """BM25F score of every document matching any of ``terms``."""
+    def score(self, terms: list[WeightedTerm], fields: dict[str, float],
+              unscored: set | None = None) -> dict[int, float]:
+        """BM25F score of every document matching any of ``terms`` in ``fields``.
+
+        BM25F proper: a term has one document frequency over the whole document, and
+        the field weights scale its length-normalised frequency in each field before
+        the one saturation. A word common in questions but rare in short titles
+        ("bao nhiêu") so gets the weight of a common word, not a title-sized idf.
+
+        Terms in more than :data:`COMMON` of the documents add no score beside rarer
+        ones; the documents that hold them are still matches, added to ``unscored``
+        when it is given (so a search can count every match).
+        """
+        self._memo = {}
         scores: dict[int, float] = {}
         get = scores.get
-        frequencies = [self.doc_frequency(t.field, t.text) for t in terms]
+        frequencies = [self.document_frequency(t.text, fields) for t in terms]
         # Syllables found nearly everywhere ("của", "và") add little score for a lot of
         # reading; skip them when the query has anything rarer to go on.
         limit = COMMON * self.doc_count
-        fields_with_rare = {t.field for t, df in zip(terms, frequencies) if 0 < df <= limit}
-        if self.doc_count < SKIP_FROM:
-            fields_with_rare = set()
+        has_rare = self.doc_count >= SKIP_FROM and any(0 < df <= limit for df in frequencies)
         for term, df in zip(terms, frequencies):
-            if not df or not term.weight or (df > limit and term.field in fields_with_rare):
+            if not df or not term.weight:
                 continue
+            if df > limit and has_rare:
+                if unscored is not None:
+                    for ids, base in self._lists(term.text, fields):
+                        unscored.update(ids if not base else map(base.__add__, ids))
+                continue
+            pseudo = self._pseudo_frequencies(term.text, fields)
             factor = term.weight * self.idf(df) * (K1 + 1)
-            norm = K1 * B / self._average(term.field)
-            base_norm = K1 * (1 - B)
+            for docnum, tf in pseudo.items():
+                scores[docnum] = get(docnum, 0.0) + factor * tf / (tf + K1)
+        return scores
+
+    def _lists(self, text: str, fields):
+        """``(ids, base)`` of every segment's posting list of ``text`` in ``fields``."""
+        return [(ids, base) for name in fields if self.doc_frequency(name, text)
+                for reader, base in self.leaves
+                for ids in (self._postings(reader, name, text)[0],) if ids]
+
+    def _postings(self, reader, field: str, text: str):
+        """A segment's decoded postings, read once per query however often asked for."""
+        key = (id(reader), field, text)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = _segment_postings(reader, field, text)
+        return found
+
+    def _pseudo_frequencies(self, text: str, fields: dict[str, float]) -> dict[int, float]:
+        """Each document's frequency of ``text``, length-normalised per field, weighted
+        and summed over the fields."""
+        pseudo: dict[int, float] = {}
+        get = pseudo.get
+        for name, weight in fields.items():
+            if not weight or not self.doc_frequency(name, text):
+                continue
+            norm = B / self._average(name)
+            base_norm = 1 - B
             for reader, base in self.leaves:
-                ids, tfs = _segment_postings(reader, term.field, term.text)
+                ids, tfs = self._postings(reader, name, text)
                 if not ids:
                     continue
-                lengths = _segment_lengths(reader, term.field)
+                lengths = _segment_lengths(reader, name)
                 for docnum, tf in zip(ids, tfs):
                     length = lengths.get(docnum)
                     if length is None:
-                        length = lengths[docnum] = reader.doc_field_length(
-                            docnum, term.field, 0)
+                        length = lengths[docnum] = reader.doc_field_length(docnum, name, 0)
                     docnum += base
-                    scores[docnum] = get(docnum, 0.0) + factor * tf / (
-                        tf + base_norm + norm * length)
-        return scores
+                    pseudo[docnum] = get(docnum, 0.0) + weight * tf / (
+                        base_norm + norm * length)
+        return pseudo
+
+    def holders(self, text: str, fields) -> "Holders":
+        """Which documents hold ``text`` in any of ``fields``: ``docnum in holders``."""
+        return Holders([(base, ids) for ids, base in self._lists(text, fields)])
 
     def is_deleted(self, docnum: int) -> bool:
         """Whether ``docnum`` was deleted (segments keep postings of deleted documents)."""
@@ -123,6 +176,23 @@ class Ranker:
         if field not in self._averages:
             self._averages[field] = self.searcher.avg_field_length(field) or 1.0
         return self._averages[field]
+
+
+class Holders:
+    """Membership in a term's sorted posting lists, by binary search."""
+
+    __slots__ = ("_lists",)
+
+    def __init__(self, lists):
+        self._lists = lists
+
+    def __contains__(self, docnum: int) -> bool:
+        for base, ids in self._lists:
+            local = docnum - base
+            at = bisect_left(ids, local)
+            if at < len(ids) and ids[at] == local:
+                return True
+        return False
 
 
 _lengths: dict = {}

@@ -1,51 +1,38 @@
-"""Searching: parse a query, build the ranked Whoosh query, collect hits with snippets.
+"""Searching: run a query plan over one committed state of the index.
 
-Query syntax, kept small on purpose so any string is a valid query:
-
-- free words: ``công nghệ thông tin`` (analysed as one string, so pyvi can see words);
-- ``"quoted phrase"``: the syllables must be adjacent;
-- ``-word`` or ``-"phrase"``: exclude documents containing it.
-
-Whoosh's own query syntax is never parsed: ``*``, ``:``, ``(`` are just characters.
+The query is analysed once into a :class:`~vnsearch.plan.QueryPlan` (see
+:mod:`vnsearch.plan` for the syntax); ranking and highlighting both read it.
 
 Ranking is BM25F over title and body. Each query syllable matches its folded form (so an
 unaccented query matches every accented reading) and, when the query has diacritics,
 its exact form too, which scores higher; pyvi words and adjacent syllable pairs in the
-query add score where the document has them, which ranks phrases above scattered words.
+query add score where the document has them. Among the documents that hold every query
+syllable, two rules then order the best ones whatever their scores: those holding every
+syllable with the diacritics as typed come first, and, within that, those holding the
+query's syllables adjacent and in order (see :func:`_order`).
 """
 
 import heapq
-import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from time import perf_counter
 
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
-from .analysis import FOLDED, PAIR, Analysis, analyse
+from .analysis import EXACT_PAIR, FOLDED, PAIR
 from .documents import parse_date
 from .errors import QueryError
 from .highlight import highlight
-from .normalize import has_diacritics
-from .ranking import Ranker, WeightedTerm
-from .restore import match_case, restore
+from .plan import QueryPlan, parse_query, plan
+from .ranking import Ranker
 
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
 
-# Weights of each form's matches, measured with bench.relevance on both query sets
-# (XQuAD-vi questions and news headlines, accented and not): an exact-diacritics match
-# counts most, a pair of adjacent syllables less than a syllable of its own.
-EXACT_WEIGHT = 1.5
-FOLDED_WEIGHT = 0.5
-WORD_WEIGHT = 1.0
-PAIR_WEIGHT = 0.75
-RESTORED_WEIGHT = 0.5
-"""Share of EXACT_WEIGHT/WORD_WEIGHT given to the guessed reading of an unaccented query."""
-
-_TOKEN = re.compile(r'(-?)"([^"]*)("?)|(\S+)')
+RERANK_DEPTH = 200
+"""How many of the best-scored documents the ordering rules look at (at least)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,118 +75,6 @@ class Results(list):
         self.facets = facets or {}
 
 
-@dataclass
-class ParsedQuery:
-    """A query string split into free text, required phrases and exclusions."""
-
-    text: str = ""
-    phrases: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-
-
-def parse_query(query: str) -> ParsedQuery:
-    """Split a query into free text, ``"phrases"`` and ``-exclusions``.
-
-    >>> parse_query('dầu khí "công nghệ" -xăng')
-    ParsedQuery(text='dầu khí', phrases=['công nghệ'], excluded=['xăng'])
-    """
-    parsed = ParsedQuery()
-    free = []
-    for match in _TOKEN.finditer(query):
-        minus, phrase, _, word = match.groups()
-        if word is not None:
-            if word.startswith("-") and len(word) > 1:
-                parsed.excluded.append(word[1:])
-            else:
-                free.append(word)
-        elif phrase.strip():
-            (parsed.excluded if minus else parsed.phrases).append(phrase.strip())
-    parsed.text = " ".join(free)
-    return parsed
-
-
-def weighted_terms(analysis: Analysis, fields, restored: Analysis | None = None):
-    """The terms a free-text query scores with, each with its weight.
-
-    A query typed with diacritics means them, on every syllable: its unaccented
-    syllables ("tin", "Super Bowl") are meant as typed too. A query typed without any
-    diacritics matches every reading through the folded forms, and its ``restored``
-    reading (see :mod:`vnsearch.restore`) adds the exact forms most likely meant.
-    """
-    syllables = analysis.syllables
-    accented = any(s.text != s.folded for s in syllables)
-    terms = []
-    for name in fields:
-        weight = FIELD_WEIGHTS.get(name, 1.0)
-
-        def add(text, share):
-            terms.append(WeightedTerm(name, text, weight * share))
-
-        for syllable in syllables:
-            add(FOLDED + syllable.folded, FOLDED_WEIGHT)
-            if accented:
-                add(syllable.text, EXACT_WEIGHT)
-        for first, stop in analysis.words:
-            word = syllables[first:stop]
-            if accented:
-                add("_".join(s.text for s in word), WORD_WEIGHT)
-            else:
-                add(FOLDED + "_".join(s.folded for s in word), WORD_WEIGHT)
-        for left, right in zip(syllables, syllables[1:]):
-            add(f"{PAIR}{left.folded} {right.folded}", PAIR_WEIGHT)
-        if restored is not None:
-            for syllable in restored.syllables:
-                add(syllable.text, RESTORED_WEIGHT * EXACT_WEIGHT)
-            for first, stop in restored.words:
-                add("_".join(s.text for s in restored.syllables[first:stop]),
-                    RESTORED_WEIGHT * WORD_WEIGHT)
-    return _merge(terms)
-
-
-def _merge(terms):
-    """One entry per distinct (field, term), weights added: a list read once."""
-    merged: dict[tuple[str, str], float] = {}
-    for term in terms:
-        key = (term.field, term.text)
-        merged[key] = merged.get(key, 0.0) + term.weight
-    return [WeightedTerm(f, t, w) for (f, t), w in merged.items()]
-
-
-def _phrase(text: str, fields):
-    """The Whoosh query for adjacent syllables (exact if typed with diacritics) and
-    the terms that score it."""
-    syllables = analyse(text).syllables
-    if not syllables:
-        return None, []
-    accented = has_diacritics(text)
-    words = [s.text if accented else FOLDED + s.folded for s in syllables]
-    per_field = []
-    terms = []
-    for name in fields:
-        per_field.append(wq.Term(name, words[0]) if len(words) == 1
-                         else wq.Phrase(name, words))
-        terms += [WeightedTerm(name, w, FIELD_WEIGHTS.get(name, 1.0)) for w in words]
-    return wq.Or(per_field), terms
-
-
-def restore_query(text: str, ranker: Ranker) -> str | None:
-    """The likely accented reading of an unaccented query, or None if it has marks
-    (or no reading better than what was typed)."""
-    analysis = analyse(text)
-    if not analysis.syllables or has_diacritics(text):
-        return None
-    reading = restore([s.folded for s in analysis.syllables],
-                      lambda term: ranker.doc_frequency("body", term))
-    pieces, last = [], 0
-    for syllable, restored in zip(analysis.syllables, reading):
-        pieces.append(text[last:syllable.start])
-        pieces.append(match_case(restored, text[syllable.start:syllable.end]))
-        last = syllable.end
-    pieces.append(text[last:])
-    result = "".join(pieces)
-    return result if result != text else None
-
-
 FACETS = {"year": 4, "month": 7}
 """Facet names and how many characters of the ISO date each keeps."""
 
@@ -229,61 +104,64 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     unknown = set(fields or ()) - set(FIELD_WEIGHTS)
     if unknown:
         raise QueryError(f"Unknown field {sorted(unknown)[0]!r}: search 'title' or 'body'.")
-    fields = list(fields or FIELD_WEIGHTS)
-    parsed = parse_query(query or "")
+    fields = {name: FIELD_WEIGHTS[name] for name in (fields or FIELD_WEIGHTS)}
     date_filter = _date_filter(date_from, date_to)
     ranker = Ranker.for_searcher(searcher)
-
-    analysis = analyse(parsed.text)
-    restored = restore_query(parsed.text, ranker) if analysis.syllables else None
-    terms = weighted_terms(analysis, fields, analyse(restored) if restored else None)
-    required, excluded = [], []
-    for text in parsed.phrases:
-        phrase, phrase_terms = _phrase(text, fields)
-        if phrase is not None:
-            required.append(phrase)
-            if not analysis.syllables:
-                terms += phrase_terms
-    excluded = [q for q, _ in (_phrase(t, fields) for t in parsed.excluded) if q is not None]
-    if not terms and not excluded:
+    query_plan = plan(query, lambda term: ranker.doc_frequency("body", term)
+                      + ranker.doc_frequency("title", term),
+                      ranker.doc_count)
+    if not query_plan.terms and not query_plan.excluded:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
-    if terms:
-        scores = ranker.score(_merge(terms))
+    unscored: set[int] = set()
+    if query_plan.terms:
+        scores = ranker.score(query_plan.terms, fields, unscored)
     else:  # only exclusions: everything else matches
         scores = dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
-    for phrase in required:
-        keep = set(searcher.docs_for_query(phrase))
-        scores = {d: s for d, s in scores.items() if d in keep}
-    if excluded:
-        drop = set(searcher.docs_for_query(wq.Or(excluded)))
-        scores = {d: s for d, s in scores.items() if d not in drop}
+    keep, drop = None, set()
+    for phrase in query_plan.phrases:
+        found = set(searcher.docs_for_query(_phrase_query(phrase, fields)))
+        keep = found if keep is None else keep & found
+    if query_plan.excluded:
+        drop = set(searcher.docs_for_query(
+            wq.Or([_phrase_query(p, fields) for p in query_plan.excluded])))
     if date_filter is not None:
-        keep = set(searcher.docs_for_query(date_filter))
-        scores = {d: s for d, s in scores.items() if d in keep}
+        found = set(searcher.docs_for_query(date_filter))
+        keep = found if keep is None else keep & found
     if searcher.reader().has_deletions():
-        scores = {d: s for d, s in scores.items() if not ranker.is_deleted(d)}
+        drop.update(d for d in {*scores, *unscored} if ranker.is_deleted(d))
+    if keep is not None or drop:
+        scores = {d: s for d, s in scores.items()
+                  if d not in drop and (keep is None or d in keep)}
+        unscored = {d for d in unscored if d not in drop and (keep is None or d in keep)}
+    unscored.difference_update(scores)
 
     if sort == "date":
         # Raw column values: numbers that sort like the dates; an undated document's
         # default cannot be turned into a datetime at all.
         dates = searcher.reader().column_reader("date", translate=False)
+        scores.update(dict.fromkeys(unscored, 0.0))
         top = heapq.nlargest(offset + limit, scores, key=lambda d: (dates[d], scores[d]))
     else:
-        top = heapq.nlargest(offset + limit, scores, key=scores.__getitem__)
+        top = _order(query_plan, ranker, fields, scores, offset + limit)
+        if len(top) < offset + limit and unscored:  # paging past every scored match
+            extra = sorted(unscored)[:offset + limit - len(top)]
+            scores.update(dict.fromkeys(extra, 0.0))
+            top += extra
     top = top[offset:]
 
-    highlight_terms = analyse(" ".join([restored or parsed.text, *parsed.phrases]))
+    marks = query_plan.marks()
     hits = []
     for docnum in top:
         stored = searcher.stored_fields(docnum)
-        snippet, spans = highlight(stored.get("body", ""), highlight_terms)
+        snippet, spans = highlight(stored.get("body", ""), marks)
         hits.append(Hit(id=stored["id"], title=stored.get("title", ""),
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
-    return Results(hits, query=query, restored=restored, total=len(scores),
-                   offset=offset, facets=_facets(searcher, scores, facets),
+    return Results(hits, query=query, restored=query_plan.restored,
+                   total=len(scores) + len(unscored),
+                   offset=offset, facets=_facets(searcher, [*scores, *unscored], facets),
                    took_ms=(perf_counter() - started) * 1000)
 
 
@@ -332,6 +210,58 @@ def _as_datetime(value, name, default_time):
     if isinstance(value, str) and len(value.strip()) <= 10:
         return datetime.combine(parsed.date(), default_time)
     return parsed
+
+
+def _phrase_query(phrase, fields):
+    """The Whoosh query for a phrase's syllables, adjacent, in any of ``fields``."""
+    words = phrase.index_terms()
+    return wq.Or([wq.Term(name, words[0]) if len(words) == 1 else wq.Phrase(name, words)
+                  for name in fields])
+
+
+def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) -> list[int]:
+    """The ``count`` best documents: by score, with two rules over the best-scored.
+
+    Among documents holding every query syllable (folded), one holding every syllable
+    with the diacritics as typed ranks above one that holds some only after folding;
+    then one holding each adjacent pair of the query (exact if typed with diacritics)
+    ranks above one holding the syllables scattered or in other compounds. Documents
+    missing a syllable keep their place by score.
+    """
+    depth = max(RERANK_DEPTH, 2 * count)
+    best = heapq.nlargest(depth, scores, key=scores.__getitem__)
+    syllables = query_plan.syllables
+    if not best or not syllables:
+        return best[:count]
+    folded = [ranker.holders(FOLDED + text, fields) for text in {s.folded for s in syllables}]
+    exact = [ranker.holders(text, fields) for text in {s.text for s in syllables}] \
+        if query_plan.accented else []
+    pairs = [ranker.holders(f"{EXACT_PAIR}{left.text} {right.text}" if query_plan.accented
+                            else f"{PAIR}{left.folded} {right.folded}", fields)
+             for left, right in zip(syllables, syllables[1:]) if right.joined]
+
+    def tier(docnum):
+        if not all(docnum in holders for holders in folded):
+            return 0
+        return (1 + 2 * all(docnum in holders for holders in exact)
+                + all(docnum in holders for holders in pairs))
+
+    tiers = {docnum: tier(docnum) for docnum in best}
+    if max(tiers.values()) <= 1:
+        return best[:count]
+    # A tiered document never ranks above one of a higher tier: its score is capped
+    # just below the lowest of theirs. Untiered documents keep their scores.
+    effective = {}
+    floor = float("inf")
+    for level in (4, 3, 2, 1):
+        members = [d for d in best if tiers[d] == level]
+        for docnum in members:
+            effective[docnum] = min(scores[docnum], floor)
+        if members:
+            floor = min(floor, min(effective[d] for d in members))
+    ranked = sorted(best, key=lambda d: (effective.get(d, scores[d]), tiers[d], scores[d]),
+                    reverse=True)
+    return ranked[:count]
 
 
 __all__ = ["Hit", "Results", "search", "parse_query"]
