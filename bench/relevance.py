@@ -1,11 +1,12 @@
 """Relevance benchmark: vnsearch beside SQLite FTS5 on real Vietnamese queries.
 
-Builds a vnsearch index in a temporary folder through the public library API, and the FTS5
-baseline (bench/baseline.py) on the same documents, runs every query on both and prints
-one table: MRR@10, nDCG@10, Recall@10, Recall@100, build time, docs/s and query latency.
+Builds a vnsearch index in a temporary folder through the public library API, and the
+baselines on the same documents (SQLite FTS5, bench/baseline.py; BM25 over pyvi words in
+one field, bench/bm25_words.py), runs every query on each and prints one table: MRR@10, nDCG@10, Recall@10, Recall@100, build time, docs/s and query latency.
 
     python -m bench.relevance --set xquad
     python -m bench.relevance --set title2article --sample 500 --seed 0
+    python -m bench.relevance --set mixed        # paragraphs among news: a mixed archive
     python -m bench.relevance --corpus my.jsonl.gz --queries q.jsonl q_unaccented.jsonl
 
 Metrics come from the top 100 of each system. Latency is timed on a separate call for
@@ -28,6 +29,12 @@ from bench.common import (DEFAULT_DATA_DIR, DataMissingError, data_file, describ
 SETS = {
     "xquad": {
         "corpus": "xquad_vi_corpus.jsonl",
+        "queries": ["xquad_vi_queries.jsonl", "xquad_vi_queries_unaccented.jsonl"],
+        "body_only": False,
+    },
+    "mixed": {
+        # A mixed archive: the encyclopedic paragraphs among 5,472 news articles.
+        "corpus": ["xquad_vi_corpus.jsonl", "news_dated.jsonl.gz"],
         "queries": ["xquad_vi_queries.jsonl", "xquad_vi_queries_unaccented.jsonl"],
         "body_only": False,
     },
@@ -62,7 +69,7 @@ def main(argv=None):
     docs = load_corpus(corpus_path)
     query_sets = {path.name: sample_queries(load_queries(path), args.sample, args.seed)
                   for path in query_paths}
-    progress(f"{len(docs):,} documents from {corpus_path.name}; "
+    progress(f"{len(docs):,} documents from {_names(corpus_path)}; "
              + ", ".join(f"{len(qs):,} queries from {name}" for name, qs in query_sets.items()))
 
     results = []
@@ -72,7 +79,8 @@ def main(argv=None):
 
     print_report(results, corpus_path, len(docs), query_sets, body_only, args)
     if args.json:
-        write_json(args.json, results, corpus_path, len(docs), body_only, args)
+        write_json(args.json, results, corpus_path, len(docs), body_only, args,
+                   restoration_accuracy(results, query_sets))
     return 0
 
 
@@ -97,20 +105,24 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
                         help="folder of the shared data (default: %(default)s)")
-    parser.add_argument("--systems", nargs="+", default=["vnsearch", "fts5"],
-                        choices=["vnsearch", "fts5"], help="systems to run (default both)")
+    parser.add_argument("--systems", nargs="+", default=["vnsearch", "fts5", "bm25-words"],
+                        choices=["vnsearch", "fts5", "bm25-words"],
+                        help="systems to run (default all three; bm25-words needs the "
+                             "bench extra)")
     parser.add_argument("--json", metavar="PATH",
                         help="also write the results as JSON to PATH ('-' for stdout)")
     return parser.parse_args(argv)
 
 
 def resolve_inputs(args):
-    """Return ``(corpus path, [query paths], body_only)`` from the options."""
+    """Return ``([corpus paths], [query paths], body_only)`` from the options."""
     set_name = args.set or (None if args.corpus else "xquad")
     named = SETS[set_name] if set_name else None
     if named is None and not args.queries:
         raise DataMissingError("--corpus needs --queries (or use --set).")
-    corpus = data_file(args.data_dir, args.corpus or named["corpus"])
+    names = args.corpus or named["corpus"]
+    corpus = [data_file(args.data_dir, name) for name in
+              ([names] if isinstance(names, str) else names)]
     queries = [data_file(args.data_dir, name) for name in (args.queries or named["queries"])]
     body_only = args.body_only or bool(named and named["body_only"])
     return corpus, queries, body_only
@@ -122,6 +134,13 @@ def run_system(system, docs, query_sets, body_only, workdir):
     if system == "vnsearch":
         index, build_seconds = build_vnsearch(docs, workdir / "vnsearch-index")
         search = vnsearch_searcher(index, body_only)
+    elif system == "bm25-words":
+        from bench import bm25_words
+        fields = ["body"] if body_only else ["title", "body"]
+        index, build_seconds = bm25_words.build_timed(
+            [{"id": d["id"], "title": d["title"] if "title" in fields else "",
+              "body": d["body"]} for d in docs])
+        search = bm25_searcher(index)
     else:
         index, build_seconds = baseline.build_timed(docs, workdir / "fts5.db")
         search = fts5_searcher(index, body_only)
@@ -134,19 +153,21 @@ def run_system(system, docs, query_sets, body_only, workdir):
     results = []
     for name, queries in query_sets.items():
         progress(f"{system}: {len(queries):,} queries from {name} …")
-        rankings, seconds, restored = {}, [], 0
+        rankings, seconds, readings = {}, [], {}
         for query in queries:
             start = time.perf_counter()
             search(query["query"], 10)
             seconds.append(time.perf_counter() - start)
-            rankings[query["qid"]], was_restored = search(query["query"], DEPTH, ranked=True)
-            restored += was_restored
+            rankings[query["qid"]], readings[query["qid"]] = search(query["query"], DEPTH,
+                                                                    ranked=True)
+        restored = sum(1 for reading in readings.values() if reading)
         results.append({
             "system": system, "queries": name, "n_queries": len(queries),
             **evaluate(rankings, queries),
             "build_s": build_seconds, "docs_per_s": len(docs) / build_seconds,
             **latency_summary(seconds),
             "restored": restored if system == "vnsearch" else None,
+            "readings": readings if system == "vnsearch" else None,
         })
     index.close()
     return results
@@ -172,17 +193,63 @@ def vnsearch_searcher(index, body_only):
     """A search function over a vnsearch index.
 
     ``search(q, limit)`` returns the hits with their snippets built, as a user gets them;
-    ``search(q, limit, ranked=True)`` returns ``([ids], restored?)``.
+    ``search(q, limit, ranked=True)`` returns ``([ids], restored reading or None)``.
     """
     fields = ["body"] if body_only else None
 
     def search(query, limit, ranked=False):
         results = index.search(query, limit=limit, fields=fields)
         if ranked:
-            return [hit.id for hit in results], results.restored is not None
+            return [hit.id for hit in results], results.restored
         return [(hit.id, hit.title, hit.snippet) for hit in results]
 
     return search
+
+
+def bm25_searcher(index):
+    """The same search function over the bm25s baseline (no snippets to build)."""
+
+    def search(query, limit, ranked=False):
+        found = index.search(query, limit=limit)
+        return (found, None) if ranked else found
+
+    return search
+
+
+def restoration_accuracy(results, query_sets):
+    """How well vnsearch read each unaccented query set, against its accented twin.
+
+    One row per ``*_unaccented`` file whose accented file was run too: the share of
+    syllables read with the diacritics of the original, and of whole queries read
+    right (a query with nothing restored counts as read as typed).
+    """
+    from vnsearch.analysis import analyse
+
+    rows = []
+    for r in results:
+        if r["system"] != "vnsearch" or "_unaccented" not in r["queries"]:
+            continue
+        twin = query_sets.get(r["queries"].replace("_unaccented", ""))
+        if twin is None:
+            continue
+        originals = {q["qid"]: q["query"] for q in twin}
+        typed = {q["qid"]: q["query"] for q in query_sets[r["queries"]]}
+        right = total = whole = counted = 0
+        for qid, reading in r["readings"].items():
+            want = [s.text for s in analyse(originals[qid]).syllables]
+            got = [s.text for s in analyse(reading or typed[qid]).syllables]
+            if len(want) != len(got):  # tokenised differently: not comparable
+                continue
+            hits = sum(a == b for a, b in zip(want, got))
+            right, total = right + hits, total + len(want)
+            whole, counted = whole + (hits == len(want)), counted + 1
+        rows.append({"queries": r["queries"], "syllables": right / max(total, 1),
+                     "whole": whole / max(counted, 1), "compared": counted})
+    return rows
+
+
+def _names(paths):
+    return " + ".join(path.name for path in paths)
 
 
 def fts5_searcher(index, body_only):
@@ -205,7 +272,7 @@ def print_report(results, corpus_path, n_docs, query_sets, body_only, args):
     sizes = ", ".join(f"{len(qs):,}" for qs in query_sets.values())
     sample = f", seeded sample (seed {args.seed})" if args.sample else ""
     print(f"Machine: {describe_machine()}; {describe_load()} at the end")
-    print(f"Corpus: {corpus_path.name} ({n_docs:,} docs); queries: {sizes} per file{sample}; "
+    print(f"Corpus: {_names(corpus_path)} ({n_docs:,} docs); queries: {sizes} per file{sample}; "
           f"{'body only' if body_only else 'title + body'}")
     print(f"Runs: one build per system; each query once for the metrics (top {DEPTH}) and "
           f"once timed (top 10 with snippets) after {WARMUP_QUERIES} warm-up queries; "
@@ -219,14 +286,20 @@ def print_report(results, corpus_path, n_docs, query_sets, body_only, args):
         if r["restored"] is not None and "unaccented" in r["queries"]:
             print(f"\nvnsearch proposed an accented reading for {r['restored']:,} of "
                   f"{r['n_queries']:,} queries in {r['queries']}.")
+    for row in restoration_accuracy(results, query_sets):
+        print(f"Accent restoration on {row['queries']}: {row['syllables']:.1%} of syllables, "
+              f"{row['whole']:.1%} of whole queries read as the accented original "
+              f"({row['compared']:,} queries compared).")
 
 
-def write_json(target, results, corpus_path, n_docs, body_only, args):
+def write_json(target, results, corpus_path, n_docs, body_only, args, restoration):
     """Write the results, the machine and the setup as one JSON document."""
     payload = {
         "benchmark": "relevance", "machine": machine_info(),
-        "corpus": corpus_path.name, "docs": n_docs, "body_only": body_only,
-        "sample": args.sample, "seed": args.seed, "results": results,
+        "corpus": _names(corpus_path), "docs": n_docs, "body_only": body_only,
+        "sample": args.sample, "seed": args.seed,
+        "results": [{k: v for k, v in r.items() if k != "readings"} for r in results],
+        "restoration": restoration,
     }
     text = json.dumps(payload, ensure_ascii=False, indent=2)
     if target == "-":

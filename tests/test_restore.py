@@ -30,12 +30,12 @@ def test_restore_reads_the_pair_the_index_holds_not_the_commoner_syllables():
     # by "khí" far more often than "đầu" is by "khi".
     single, pair = _counts({"dầu": 12, "đầu": 400, "khí": 30, "khi": 500,
                             "dầu khí": 10, "đầu khi": 3})
-    assert restore(["dau", "khi"], single, pair, documents=1000) == ["dầu", "khí"]
+    assert restore(["dau", "khi"], single, pair, total=100_000) == ["dầu", "khí"]
 
 
 def test_restore_falls_back_on_the_commoner_reading_without_pairs():
     single, pair = _counts({"công": 50, "cộng": 40, "nghệ": 30, "nghe": 35})
-    assert restore(["cong", "nghe"], single, pair, documents=100) == ["công", "nghe"]
+    assert restore(["cong", "nghe"], single, pair, total=100) == ["công", "nghe"]
 
 
 def test_restore_ignores_pairs_across_punctuation():
@@ -46,7 +46,7 @@ def test_restore_ignores_pairs_across_punctuation():
 
 def test_restore_keeps_unknown_syllables():
     single, pair = _counts({"tin": 3})
-    assert restore(["zzz", "tin"], single, pair, documents=10) == ["zzz", "tin"]
+    assert restore(["zzz", "tin"], single, pair, total=10) == ["zzz", "tin"]
 
 
 @pytest.mark.parametrize("restored, typed, expected", [

@@ -138,13 +138,14 @@ class QueryPlan:
 
 
 def plan(query: str, frequency: Callable[[str], int] | None = None,
-         documents: int = 0) -> QueryPlan:
+         total: int = 0, phrase_frequency: Callable[[str], int] | None = None
+         ) -> QueryPlan:
     """Analyse ``query`` once into a :class:`QueryPlan`.
 
-    ``frequency(term)`` is how many documents hold an index term (an exact syllable,
-    or an exact pair ``"<a b"``) of the index's ``documents``; it lets an unaccented
-    query be read with the diacritics the index most likely means. Without it nothing
-    is restored.
+    ``frequency(term)`` is how often the index holds an exact syllable among its
+    ``total`` syllables, ``phrase_frequency(term)`` (default: ``frequency``) how often
+    an exact pair ``"<a b"`` or word ``"a_b"``; they let an unaccented query be read
+    with the diacritics the index most likely means. Without them nothing is restored.
     """
     parsed = parse_query(query or "")
     analysis = analyse(parsed.text)
@@ -153,9 +154,10 @@ def plan(query: str, frequency: Callable[[str], int] | None = None,
     reading: list[str] = []
     restored = None
     if syllables and not accented and frequency is not None:
+        phrases = phrase_frequency or frequency
         reading = restore([s.folded for s in syllables], frequency,
-                          lambda a, b: _pair_frequency(frequency, a, b),
-                          documents, joined=[s.joined for s in syllables])
+                          lambda a, b: _pair_frequency(phrases, a, b),
+                          total, joined=[s.joined for s in syllables])
         restored = _spell(parsed.text, syllables, reading)
         if restored is None:
             reading = []
@@ -199,10 +201,6 @@ def weighted_terms(analysis: Analysis, reading: list[str] = ()) -> list[Weighted
                                       EXACT_PAIR_WEIGHT))
     for text in reading:
         terms.append(WeightedTerm(text, RESTORED_WEIGHT * EXACT_WEIGHT))
-    for (left, right), following in zip(zip(reading, reading[1:]), syllables[1:]):
-        if following.joined:
-            terms.append(WeightedTerm(f"{EXACT_PAIR}{left} {right}",
-                                      RESTORED_WEIGHT * EXACT_PAIR_WEIGHT))
     return _merge(terms)
 
 

@@ -76,6 +76,20 @@ class Ranker:
             df = self._frequencies[key] = self.searcher.doc_frequency(field, text)
         return df
 
+    def occurrences(self, field: str, text: str) -> int:
+        """How often ``text`` occurs in ``field`` over all documents."""
+        key = (field, text, "all")
+        count = self._frequencies.get(key)
+        if count is None:
+            if len(self._frequencies) > 200_000:
+                self._frequencies.clear()
+            count = self._frequencies[key] = int(self.searcher.frequency(field, text))
+        return count
+
+    def total_length(self, field: str) -> int:
+        """How many terms ``field`` holds over all documents."""
+        return int(self.searcher.field_length(field))
+
     def document_frequency(self, text: str, fields) -> int:
         """How many documents hold ``text`` in any of ``fields``, as BM25F counts it.
 

@@ -31,6 +31,10 @@ from .ranking import Ranker
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
 
+RULE_MAX = 8
+"""The ordering rules apply to queries of up to this many syllables (keywords). Longer
+ones (questions, whole headlines) rank by score: requiring every syllable exactly
+cost title→article 0.017 nDCG@10 there."""
 RERANK_DEPTH = 200
 """How many of the best-scored documents the ordering rules look at (at least)."""
 
@@ -107,9 +111,12 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     fields = {name: FIELD_WEIGHTS[name] for name in (fields or FIELD_WEIGHTS)}
     date_filter = _date_filter(date_from, date_to)
     ranker = Ranker.for_searcher(searcher)
-    query_plan = plan(query, lambda term: ranker.doc_frequency("body", term)
-                      + ranker.doc_frequency("title", term),
-                      ranker.doc_count)
+    # Syllables are counted in bodies; pairs in titles too, where headlines say things
+    # the way people search for them.
+    query_plan = plan(query, lambda term: ranker.occurrences("body", term),
+                      ranker.total_length("body"),
+                      lambda term: ranker.occurrences("body", term)
+                      + ranker.occurrences("title", term))
     if not query_plan.terms and not query_plan.excluded:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
@@ -246,19 +253,21 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
         return (1 + 2 * all(docnum in holders for holders in exact)
                 + all(docnum in holders for holders in pairs))
 
+    if len(syllables) > RULE_MAX:
+        return best[:count]
     tiers = {docnum: tier(docnum) for docnum in best}
     if max(tiers.values()) <= 1:
         return best[:count]
-    # A tiered document never ranks above one of a higher tier: its score is capped
-    # just below the lowest of theirs. Untiered documents keep their scores.
+    # A document never ranks below one of a lower tier: its score is lifted to the
+    # highest of theirs. Documents missing a syllable keep their scores.
     effective = {}
-    floor = float("inf")
-    for level in (4, 3, 2, 1):
+    ceiling = float("-inf")
+    for level in (1, 2, 3, 4):
         members = [d for d in best if tiers[d] == level]
         for docnum in members:
-            effective[docnum] = min(scores[docnum], floor)
+            effective[docnum] = max(scores[docnum], ceiling)
         if members:
-            floor = min(floor, min(effective[d] for d in members))
+            ceiling = max(ceiling, max(effective[d] for d in members))
     ranked = sorted(best, key=lambda d: (effective.get(d, scores[d]), tiers[d], scores[d]),
                     reverse=True)
     return ranked[:count]
