@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from vnsearch import Index, IndexBusyError
-from vnsearch.index import WHOOSH_LOCK, WRITER_FILE
+from vnsearch.locking import WHOOSH_LOCK, WRITER_FILE
 
 from test_concurrency import write_feed
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from vnsearch import (Index, IndexBusyError, IndexNotFoundError, IndexVersionError,
                       VnsearchError)
 from vnsearch.cli import EXIT_SKIPPED, cli
-from vnsearch.index import WRITER_FILE, _WriteLock
+from vnsearch.locking import WRITER_FILE, WriteLock
 from vnsearch.schema import FORMAT_VERSION
 
 from conftest import ARTICLES, ids
@@ -436,7 +436,7 @@ def test_pickled_schema_of_a_class_that_no_longer_exists(tmp_path, docs):
 
 def test_a_second_writer_gets_a_clear_busy_error(index, monkeypatch):
     # flock locks of two open files exclude each other even within one process.
-    holder = _WriteLock(index.path / "gen-1")
+    holder = WriteLock(index.path / "gen-1")
     holder.acquire(0, index.path)
     try:
         monkeypatch.setenv("VNSEARCH_LOCK_TIMEOUT", "0.3")
@@ -466,7 +466,7 @@ def test_a_stale_writer_note_is_not_believed(index, reaped):
     else:  # dead, but its parent has not collected it yet
         while not Path(f"/proc/{dead}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"):
             time.sleep(0.05)
-    holder = _WriteLock(index.path / "gen-1")
+    holder = WriteLock(index.path / "gen-1")
     holder.acquire(0, index.path)
     note = index.path / "gen-1" / WRITER_FILE
     note.write_text(json.dumps({"pid": dead, "host": os.uname().nodename,
