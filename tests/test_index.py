@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vnsearch import (Index, IndexBusyError, IndexNotFoundError, IndexVersionError,
-                      VnsearchError)
+from vnsearch import (Index, IndexBusyError, IndexDamagedError, IndexNotFoundError,
+                      IndexVersionError, VnsearchError)
 from vnsearch.cli import EXIT_SKIPPED, cli
 from vnsearch.locking import WRITER_FILE, WriteLock
 from vnsearch.schema import FORMAT_VERSION
@@ -322,7 +322,7 @@ def test_a_damaged_index_says_to_rebuild_and_rebuild_repairs_it(index, docs):
     index.add_paths([docs])
     shutil.rmtree(index.path / "gen-1")
     for opener in (Index.open, Index.open_or_create):
-        with pytest.raises(IndexNotFoundError, match=r"is damaged .* `vnsearch rebuild --index"):
+        with pytest.raises(IndexDamagedError, match=r"is damaged .* `vnsearch rebuild --index"):
             opener(index.path)
     assert Index.rebuild(index.path).added == 3
     assert len(Index.open(index.path)) == 3
@@ -334,7 +334,8 @@ def test_a_lost_segment_file_is_reported_as_damage_not_a_traceback(index, docs):
         segment.unlink()
     result = CliRunner().invoke(cli, ["search", "vàng", "--index", str(index.path)])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: The index at {index.path} is damaged (cannot read ")
+    assert result.stderr.startswith(f"Error: The index at {index.path} is damaged (gen-1/MAIN_")
+    assert ".trm is missing" in result.stderr
     assert result.stderr.endswith(f"rebuild it with `vnsearch rebuild --index {index.path}`.\n")
     assert Index.rebuild(index.path).added == 3
     assert ids(Index.open(index.path).search("vàng")) == ["vang.txt"]

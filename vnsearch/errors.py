@@ -22,6 +22,21 @@ class IndexVersionError(VnsearchError):
     """Raised when an index was written by an incompatible version of vnsearch."""
 
 
+class IndexDamagedError(VnsearchError):
+    """Raised when an index is there but files of it are missing, cut short or
+    unreadable; ``vnsearch rebuild`` repairs it from its sources."""
+
+
+class StorageError(VnsearchError):
+    """Raised when the file system refuses what the index needs: a full disk, a
+    read-only or missing folder, a permission. What was committed before is kept."""
+
+
+class RebuildError(VnsearchError):
+    """Raised when a rebuild would lose documents, or has nothing to rebuild from;
+    the live index is left as it was."""
+
+
 class IndexBusyError(VnsearchError):
     """Raised when another process holds the index's write lock past the timeout."""
 

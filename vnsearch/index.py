@@ -25,8 +25,8 @@ from pathlib import Path
 from . import schema as vn_schema
 from .contents import date_range, existing_hashes, folder_size, stored_documents
 from .documents import Document, DocumentWarning, iter_documents, iter_file
-from .errors import (DocumentError, IndexExistsError, IndexNotFoundError,
-                     IndexVersionError, VnsearchError)
+from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
+                     IndexNotFoundError, IndexVersionError, VnsearchError)
 from .generations import create_generation, open_generation, open_live
 from .locking import WriteLock, lock_seconds
 from .manifest import MANIFEST, generation_dir, read_manifest, write_manifest
@@ -101,6 +101,7 @@ class Index:
         self._staging = _staging
         self._whoosh = _whoosh if _whoosh is not None else open_generation(path, _manifest)
         self._searcher = None
+        self._manifest_note = None
 
     # -- opening -------------------------------------------------------------------
 
@@ -130,7 +131,9 @@ class Index:
         """
         path = Path(path)
         manifest, whoosh = open_live(path)
-        return cls(path, manifest, whoosh)
+        index = cls(path, manifest, whoosh)
+        index._current_searcher()  # are its files all there?
+        return index
 
     @classmethod
     def open_or_create(cls, path) -> "Index":
@@ -384,18 +387,14 @@ class Index:
                 else:
                     self._searcher = self._searcher.refresh()
                 return self._searcher
-            except OSError as error:
-                # Whoosh already retried a file deleted under it by a commit; unless a
-                # rebuild swapped generations meanwhile, files are really missing.
+            except IndexDamagedError:
+                # Unless a rebuild swapped generations meanwhile, it is really damaged.
                 self._searcher = None
                 if self._staging or read_manifest(self.path)["generation"] == \
                         self._manifest["generation"]:
-                    raise IndexNotFoundError(
-                        f"The index at {self.path} is damaged (cannot read "
-                        f"{getattr(error, 'filename', None) or error}): rebuild it with "
-                        f"`vnsearch rebuild --index {self.path}`.") from None
-        raise IndexNotFoundError(f"The index at {self.path} keeps changing under this "
-                                 f"process: try again.")
+                    raise
+        raise IndexDamagedError(f"The index at {self.path} keeps changing under this "
+                                f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
                sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
@@ -440,7 +439,7 @@ class Index:
             try:
                 old = cls.open(path)
                 old._current_searcher()  # are its files all there?
-            except (IndexVersionError, IndexNotFoundError) as error:
+            except (IndexVersionError, IndexNotFoundError, IndexDamagedError) as error:
                 old, unreadable = None, error
             if old is None and not manifest.get("sources"):
                 why = ("was written by an incompatible version of vnsearch"
@@ -484,14 +483,25 @@ class Index:
     # -- manifest --------------------------------------------------------------------
 
     def _note_in_manifest(self, *, touched: bool, sources=()) -> None:
-        """Record the last update time and new source paths. Call with the lock held."""
+        """Record the last update time and new source paths once the writer whose lock
+        is held has committed (the manifest never speaks of an uncommitted state)."""
         if self._staging or not (touched or sources):
             return
+        self._manifest_note = (touched, list(sources))
+
+    def _write_manifest_note(self) -> None:
+        """Write what :meth:`_note_in_manifest` noted, with the number of documents
+        now committed (what a rebuild must not fall below). Call with the lock held."""
+        note, self._manifest_note = self._manifest_note, None
+        if note is None:
+            return
+        touched, sources = note
         manifest = read_manifest(self.path)
         known = manifest.setdefault("sources", [])
         known.extend(s for s in sources if s not in known)
         if touched:
             manifest["updated"] = datetime.now().isoformat(timespec="seconds")
+        manifest["documents"] = self._whoosh.doc_count()
         write_manifest(self.path, manifest)
         self._manifest = manifest
 
@@ -535,7 +545,10 @@ class _LockedWriter:
                 self.writer.commit()
             else:
                 self.writer.cancel()
+            if exc_type is None:
+                self.index._write_manifest_note()
         finally:
+            self.index._manifest_note = None
             self.lock.release()
         return False
 

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from . import schema as vn_schema
+from .durability import sync_folder
 from .errors import IndexNotFoundError, IndexVersionError
 
 MANIFEST = "vnsearch.json"
@@ -58,7 +59,7 @@ def read_manifest(path: Path, check_version: bool = True) -> dict:
 
 
 def write_manifest(path: Path, manifest: dict) -> None:
-    """Replace the manifest atomically: written in full and synced before the rename."""
+    """Replace the manifest atomically: synced before the rename, the folder after."""
     path = Path(path)
     temporary = path / (MANIFEST + f".{os.getpid()}.tmp")
     with open(temporary, "w", encoding="utf-8") as out:
@@ -66,3 +67,4 @@ def write_manifest(path: Path, manifest: dict) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, path / MANIFEST)
+    sync_folder(path)
