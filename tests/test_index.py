@@ -286,9 +286,10 @@ def test_rebuild_keeps_the_documents_and_bumps_the_generation(index, docs):
     rebuilt = Index.open(index.path)
     assert rebuilt.info().generation == 2 and len(rebuilt) == 3 + len(ARTICLES)
     assert {q: [(h.id, round(h.score, 6)) for h in rebuilt.search(q)] for q in queries} == before
-    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-1", "gen-2"]
+    # The old generation is removed once the new one is in: the index does not double.
+    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-2"]
     Index.rebuild(index.path)
-    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-2", "gen-3"]
+    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-3"]
     assert Index.open(index.path).info().sources == [str(docs)]
 
 
@@ -370,7 +371,7 @@ def test_incompatible_index_without_sources_is_not_replaced_by_an_empty_one(inde
     with pytest.raises(IndexVersionError) as error:
         Index.rebuild(index.path)
     assert str(error.value) == (
-        f"Cannot rebuild the index at {index.path}: it was written by an incompatible "
+        f"Cannot rebuild the index at {index.path}: it was written by a newer, incompatible "
         f"version of vnsearch and records no source files to rebuild it from. Delete "
         f"{index.path} and index your documents again with `vnsearch index --index "
         f"{index.path} FOLDER`.")

@@ -15,22 +15,29 @@ other.
 import hashlib
 import itertools
 import os
+import pickle
+import struct
+import zlib
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from . import schema as vn_schema
-from .contents import date_range, existing_hashes, folder_size, stored_documents
+from .contents import date_range, existing_hashes, folder_size
 from .documents import Document, DocumentWarning, iter_documents, iter_file
 from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
-                     IndexNotFoundError, IndexVersionError, VnsearchError)
+                     IndexNotFoundError, RebuildError, VnsearchError)
 from .generations import create_generation, open_generation, open_live
+from .integrity import CheckReport, check_generation, check_index
 from .locking import WriteLock, lock_seconds
-from .manifest import MANIFEST, generation_dir, read_manifest, write_manifest
+from .manifest import (MANIFEST, generation_dir, generation_numbers, read_manifest,
+                       write_manifest)
 from .parallel import analysed
+from .rebuilding import RebuildPlan, plan_rebuild, stored_documents
 
 COMMIT_EVERY = 4000
 """Documents per commit: what a killed indexer can lose, and what a re-run redoes.
@@ -404,14 +411,17 @@ class Index:
         ``restored`` set to the accented reading guessed for an unaccented query.
         """
         from .search import search
-        return search(self._current_searcher(), query, limit=limit, date_from=date_from,
-                      date_to=date_to, sort=sort, fields=fields, offset=offset,
-                      facets=facets)
+        searcher = self._current_searcher()
+        with _reading(self.path):
+            return search(searcher, query, limit=limit, date_from=date_from,
+                          date_to=date_to, sort=sort, fields=fields, offset=offset,
+                          facets=facets)
 
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""
         searcher = self._current_searcher()
-        date_from, date_to = date_range(searcher)
+        with _reading(self.path):
+            date_from, date_to = date_range(searcher)
         updated = self._manifest.get("updated")
         return IndexInfo(
             path=str(self.path), documents=searcher.doc_count(), date_from=date_from,
@@ -422,62 +432,70 @@ class Index:
             generation=self._manifest["generation"],
             sources=list(self._manifest.get("sources", [])))
 
+    def check(self) -> CheckReport:
+        """Read every segment in full and report what is damaged and what to do, like
+        SQLite's ``PRAGMA integrity_check`` (see :mod:`vnsearch.integrity`)."""
+        return check_index(self.path)
+
     # -- rebuilding ----------------------------------------------------------------
 
     @classmethod
-    def rebuild(cls, path, *, progress: Progress | None = None) -> IndexReport:
-        """Build a fresh generation beside the live one and swap it in atomically.
+    def rebuild(cls, path, *, progress: Progress | None = None, force: bool = False,
+                announce: Callable[[RebuildPlan], None] | None = None) -> IndexReport:
+        """Build a fresh generation beside the live one, check it, and swap it in.
 
-        Documents come from the live index when it can be read, otherwise (an index of
-        an incompatible version, or a damaged one) from the source paths it was built
-        from. Searches keep answering from the old generation until the swap. Writers
-        wait for the rebuild (up to their lock timeout), then write to the new one.
+        Documents come from the live index when its stored documents can all be read
+        (even if other files are damaged), otherwise from the files it was built
+        from (see :func:`vnsearch.rebuilding.plan_rebuild`); ``announce(plan)`` is
+        called with what will be read before anything is. The new generation is
+        checked in full before the swap, and the old one is removed after it.
+        Unless ``force``, a rebuild that would leave fewer documents than the live
+        index holds raises RebuildError and changes nothing. Searches keep answering
+        from the old generation until the swap; writers wait for the rebuild (up to
+        their lock timeout), then write to the new one.
         """
         path = Path(path)
         while True:
-            manifest = read_manifest(path, check_version=False)
-            try:
-                old = cls.open(path)
-                old._current_searcher()  # are its files all there?
-            except (IndexVersionError, IndexNotFoundError, IndexDamagedError) as error:
-                old, unreadable = None, error
-            if old is None and not manifest.get("sources"):
-                why = ("was written by an incompatible version of vnsearch"
-                       if isinstance(unreadable, IndexVersionError) else "is damaged")
-                raise type(unreadable)(
-                    f"Cannot rebuild the index at {path}: it {why} and records no source "
-                    f"files to rebuild it from. Delete {path} and index your documents "
-                    f"again with `vnsearch index --index {path} FOLDER`.")
-            if old is not None:
-                manifest = old._manifest
+            plan = plan_rebuild(path)
+            manifest = plan.manifest
             lock = WriteLock(generation_dir(path, manifest))
-            lock.acquire(lock_seconds(old.lock_timeout if old else cls.lock_timeout), path)
-            if read_manifest(path, check_version=False)["generation"] == manifest["generation"]:
+            lock.acquire(lock_seconds(cls.lock_timeout), path)
+            try:
+                current = read_manifest(path, check_version=False)["generation"]
+            except IndexDamagedError:
+                current = manifest["generation"]  # recovering from a corrupt manifest
+            if current == manifest["generation"]:
                 break
             lock.release()  # another rebuild swapped generations while we waited
-            if old is not None:
-                old.close()
+        number = max([manifest["generation"], *generation_numbers(path)]) + 1
         try:
-            number = manifest["generation"] + 1
-            shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
+            if announce:
+                announce(plan)
             fresh = {"format": vn_schema.FORMAT_VERSION, "generation": number,
-                     "sources": manifest.get("sources", []), "updated": None}
+                     "sources": plan.sources, "updated": None}
             new = cls(path, fresh, create_generation(path, number), _staging=True)
-            if old is not None:
-                report = new.add(stored_documents(old._current_searcher()), progress=progress)
-            else:
-                report = new.add_paths(fresh["sources"], progress=progress)
+            try:
+                if plan.origin == "index":
+                    report = new.add(stored_documents(path, manifest), progress=progress)
+                else:
+                    report = new.add_paths([s for s in plan.sources if s not in plan.missing],
+                                           progress=progress)
+                built = _checked(path, fresh, plan, force)
+            finally:
+                new.close()
             fresh["updated"] = datetime.now().isoformat(timespec="seconds")
+            fresh["documents"] = built
             write_manifest(path, fresh)
+        except BaseException:
+            shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
+            raise
         finally:
             lock.release()
         for leftover in path.glob("gen-*"):
-            # Keep the generation just replaced: searches may still be reading it.
-            if leftover.name not in (f"gen-{number}", f"gen-{number - 1}"):
+            # Readers of the old generation have all its files open already (see
+            # vnsearch.generations); new ones read the new manifest.
+            if leftover.name != f"gen-{number}":
                 shutil.rmtree(leftover, ignore_errors=True)
-        if old is not None:
-            old.close()
-        new.close()
         return report
 
     # -- manifest --------------------------------------------------------------------
@@ -504,6 +522,46 @@ class Index:
         manifest["documents"] = self._whoosh.doc_count()
         write_manifest(self.path, manifest)
         self._manifest = manifest
+
+
+@contextmanager
+def _reading(path):
+    """Turn a failure to read what the index holds into IndexDamagedError."""
+    try:
+        yield
+    except VnsearchError:
+        raise
+    except (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError,
+            ValueError, KeyError, IndexError) as error:
+        raise IndexDamagedError(
+            f"The index at {path} is damaged (reading it failed: {type(error).__name__}: "
+            f"{error}). See what is damaged with `vnsearch check --index {path}`, and "
+            f"repair it with `vnsearch rebuild --index {path}`.") from None
+
+
+def _checked(path, manifest, plan: RebuildPlan, force: bool) -> int:
+    """Check a rebuilt generation in full; return its number of documents.
+
+    Raises RebuildError when it is damaged, or (unless ``force``) holds fewer
+    documents than the live index.
+    """
+    report = check_generation(path, manifest, CheckReport(path=str(path)))
+    if not report.ok:
+        raise RebuildError(f"The rebuilt index at {path} failed its check "
+                           f"({'; '.join(report.problems[:3])}); the live index is "
+                           f"unchanged.")
+    expected = plan.documents
+    if not force and (report.documents < (expected or 0)
+                      or (expected is None and report.documents == 0)):
+        had = "an unknown number" if expected is None else str(expected)
+        missing = (f"; {len(plan.missing)} of its source paths are gone: "
+                   f"{', '.join(plan.missing[:5])}" if plan.missing else "")
+        raise RebuildError(
+            f"Rebuilding the index at {path} would leave {report.documents} documents "
+            f"where it holds {had}{missing}. Nothing was changed. Bring the missing "
+            f"files back and rebuild again, or keep only {report.documents} documents "
+            f"with `vnsearch rebuild --force --index {path}`.")
+    return report.documents
 
 
 class _LockedWriter:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import schema as vn_schema
 from .durability import sync_folder
-from .errors import IndexNotFoundError, IndexVersionError
+from .errors import IndexDamagedError, IndexNotFoundError, IndexVersionError
 
 MANIFEST = "vnsearch.json"
 
@@ -35,8 +35,9 @@ def version_message(path, why) -> str:
 def read_manifest(path: Path, check_version: bool = True) -> dict:
     """The manifest of the index at ``path``.
 
-    Raises IndexNotFoundError when there is none, IndexVersionError when it is not
-    one this version reads.
+    Raises IndexNotFoundError when there is none (or only a plain Whoosh index),
+    IndexDamagedError when it cannot be read, IndexVersionError when it is of a
+    format this version does not read.
     """
     path = Path(path)
     file = path / MANIFEST
@@ -44,18 +45,40 @@ def read_manifest(path: Path, check_version: bool = True) -> dict:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if list(path.glob("_MAIN_*.toc")):
-            raise IndexVersionError(version_message(path, "it has no vnsearch.json")) from None
+            raise IndexNotFoundError(
+                f"{path} holds a Whoosh index that vnsearch did not write (it has no "
+                f"{MANIFEST}): vnsearch can neither search nor rebuild it. Index your "
+                f"documents into a new folder with `vnsearch index --index NEW_FOLDER "
+                f"FOLDER`.") from None
         raise IndexNotFoundError(f"No index at {path}: create one with "
                                  f"`vnsearch index --index {path} FOLDER`.") from None
+    except NotADirectoryError:
+        raise IndexNotFoundError(f"No index at {path}: it is a file, not a folder.") from None
     except (OSError, ValueError) as error:
-        raise IndexVersionError(version_message(path, f"{file} is unreadable: {error}"))
-    if not isinstance(manifest, dict) or "generation" not in manifest:
-        raise IndexVersionError(version_message(path, f"{file} is not a vnsearch manifest"))
+        raise IndexDamagedError(_manifest_damage(path, f"cannot be read: {error}")) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("generation"), int):
+        raise IndexDamagedError(_manifest_damage(path, "is not a vnsearch manifest"))
     if check_version and manifest.get("format") != vn_schema.FORMAT_VERSION:
         raise IndexVersionError(version_message(
             path, f"format {manifest.get('format')}, this version reads format "
                   f"{vn_schema.FORMAT_VERSION}"))
     return manifest
+
+
+def _manifest_damage(path, why) -> str:
+    return (f"The index at {path} is damaged (its manifest {MANIFEST} {why}): rebuild it "
+            f"with `vnsearch rebuild --index {path}`, which recovers the documents from "
+            f"its newest intact generation.")
+
+
+def generation_numbers(path) -> list[int]:
+    """The numbers of the generation folders in index folder ``path``, newest first."""
+    numbers = []
+    for folder in Path(path).glob("gen-*"):
+        suffix = folder.name[len("gen-"):]
+        if suffix.isdigit() and folder.is_dir():
+            numbers.append(int(suffix))
+    return sorted(numbers, reverse=True)
 
 
 def write_manifest(path: Path, manifest: dict) -> None:
