@@ -191,3 +191,31 @@ def test_killed_indexer_keeps_the_last_commit_and_a_rerun_completes(tmp_path):
         assert_same_results(rerun, clean, query)
     print(f"\nclean build {build:.1f} s; documents after each kill (commit every {COMMIT} "
           f"of {DOCUMENTS}): {counts}")
+
+
+def test_commits_come_every_commit_seconds_however_few_documents_that_is(tmp_path):
+    # A slow machine, or long documents, must not put more than commit_seconds of work
+    # at risk: a kill then loses at most that.
+    feed = write_feed(tmp_path / "feed.jsonl", 1500, seed=5)
+    index = Index.create(tmp_path / "index")
+    indexer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom vnsearch import Index\n"
+         "Index.commit_every = 10 ** 6\nIndex.commit_seconds = 0.5\n"
+         "Index.open(sys.argv[1]).add_paths([sys.argv[2]])", str(index.path), str(feed)],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(Index.open(index.path)) == 0 and indexer.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        running = indexer.poll() is None
+        indexer.send_signal(signal.SIGKILL)
+    finally:
+        indexer.wait()
+    assert running, "nothing was committed before the whole run was"
+    kept = len(Index.open(index.path))
+    assert 0 < kept < 1500
+    rerun = subprocess.run([sys.executable, "-m", "vnsearch", "index", str(feed), "--index",
+                            str(index.path)], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{kept} unchanged" in rerun.stderr and len(Index.open(index.path)) == 1500

@@ -45,7 +45,10 @@ COMMIT_EVERY = 4000
 Each commit adds a segment, and every query pays for each segment (news_dated in six
 segments answers ~50% slower than in one); a batch's postings wait in memory until
 their commit (news_baomoi at 4,000: 1.2 GB peak with separate segment files, see
-vnsearch.writing.COMPOUND). 4,000 is ~15 s of work."""
+vnsearch.writing.COMPOUND). 4,000 is ~15 s of work on a fast machine."""
+COMMIT_SECONDS = 30.0
+"""Seconds of work per commit at most: on a slow machine, or with long documents, a
+killed indexer loses at most this much (or COMMIT_EVERY documents, whichever is less)."""
 
 Progress = Callable[[int, int], None]
 
@@ -98,7 +101,10 @@ class Index:
     """
 
     commit_every: int = COMMIT_EVERY
-    """Documents written per commit (see :data:`COMMIT_EVERY`)."""
+    """Documents written per commit at most (see :data:`COMMIT_EVERY`)."""
+
+    commit_seconds: float = COMMIT_SECONDS
+    """Seconds of analysis per commit at most (see :data:`COMMIT_SECONDS`)."""
 
     def __init__(self, path, _manifest, _whoosh=None, *, _staging=False):
         self.path = Path(path)
@@ -327,15 +333,21 @@ class Index:
         if not (pending or doomed or new_sources):
             return
         size = max(1, self.commit_every)
+        done = 0
         with analysed(pending, ahead=size) as prepared:
-            for start in range(0, max(total, 1), size):
-                batch = pending[start:start + size]
+            while True:
+                # A batch ends at commit_every documents or commit_seconds of work.
+                deadline = time.monotonic() + self.commit_seconds
                 texts = []
-                for pair in itertools.islice(prepared, len(batch)):
-                    texts.append(pair)
+                while done + len(texts) < total and len(texts) < size:
+                    texts.append(next(prepared))
                     if progress:
-                        progress(start + len(texts), total)
-                last = start + size >= total
+                        progress(done + len(texts), total)
+                    if time.monotonic() >= deadline:
+                        break
+                batch = pending[done:done + len(texts)]
+                done += len(texts)
+                last = done >= total
                 changes = bool(batch) or (last and bool(doomed))
                 with self._locked_writer(commit=changes) as writer:
                     current = self._snapshot()
@@ -365,6 +377,8 @@ class Index:
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
                 snapshot = (self._whoosh, writer.generation) if changes else current
+                if last:
+                    break
 
     def _snapshot(self):
         """Which committed state this index object is on: (Whoosh index, generation)."""
