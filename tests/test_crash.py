@@ -219,3 +219,33 @@ def test_commits_come_every_commit_seconds_however_few_documents_that_is(tmp_pat
                             str(index.path)], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{kept} unchanged" in rerun.stderr and len(Index.open(index.path)) == 1500
+
+
+def test_ctrl_c_stops_indexing_at_once_with_one_line_saying_what_was_kept(tmp_path):
+    feed = write_feed(tmp_path / "feed.jsonl", 6000, seed=6)
+    Index.create(tmp_path / "index")
+    # Its own process group, so that the SIGINT reaches the workers too, as a
+    # terminal's Ctrl-C does.
+    indexer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom vnsearch import Index\nfrom vnsearch.cli "
+         "import main\nIndex.commit_every = 300\nsys.argv[0] = 'vnsearch'\nmain()",
+         "index", str(feed), "--index", str(tmp_path / "index")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(Index.open(tmp_path / "index")) < 300:  # workers busy, a commit done
+        assert indexer.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(indexer.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    out, err = indexer.communicate(timeout=30)
+    stopped = time.monotonic() - interrupted
+    kept = len(Index.open(tmp_path / "index"))
+    assert indexer.returncode == 130
+    assert stopped < 3, f"took {stopped:.1f} s to stop"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.splitlines()[-1] == (
+        f"Interrupted: {kept} of 6000 documents were committed and are kept; run the same "
+        f"command again to index the rest.")
+    assert [line for line in err.splitlines() if not line.startswith("Indexing")] == \
+        [err.splitlines()[-1]]
+    assert 300 <= kept < 6000

@@ -499,3 +499,13 @@ def test_delete_from_the_command_line_reports_unknown_ids(index):
         "skipped: <input>: no document with id 'không-có'\n"
         f"Indexed 0 documents (0 added, 0 updated, 0 unchanged, 1 removed), skipped 1, "
         f"in {result.stderr.split(' in ')[-1]}")
+
+
+def test_indexing_a_path_that_does_not_exist_is_bad_usage_and_creates_nothing(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "vnsearch", "index", "seds", "--index",
+                             str(tmp_path / "index")], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Path 'seds' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()

@@ -28,8 +28,14 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except VnsearchError as error:
             raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted; everything committed so far is kept.", err=True)
+        except KeyboardInterrupt as interrupt:
+            committed = getattr(interrupt, "committed", None)
+            if committed is None:
+                click.echo("Interrupted; everything committed so far is kept.", err=True)
+            else:
+                click.echo(f"Interrupted: {committed} of {interrupt.total} documents were "
+                           f"committed and are kept; run the same command again to index "
+                           f"the rest.", err=True)
             sys.exit(130)
 
 
@@ -54,7 +60,7 @@ def cli():
 
 
 @cli.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--prune", is_flag=True,
               help="Also remove documents whose files under PATHS are gone.")
 @index_option

@@ -12,6 +12,7 @@ object itself, which the TOC pickles: the TOC then says exactly which files a re
 must find, and how long they are. :func:`segment_file_problems` compares the two.
 """
 
+import errno
 import os
 
 from whoosh.filedb.filestore import FileStorage
@@ -88,3 +89,29 @@ def segment_file_problems(storage, segments) -> list[str]:
             if actual != size:
                 problems.append(f"{name} is {actual} bytes long, not {size}")
     return problems
+
+
+_CAUSES = {
+    errno.ENOSPC: ("the disk is full", "free some space and run the same command again"),
+    errno.EDQUOT: ("the disk quota is used up",
+                   "free some space and run the same command again"),
+    errno.EROFS: ("the file system is read-only",
+                  "copy the index to a writable place, or remount it read-write"),
+    errno.EACCES: ("permission denied",
+                   "give this user write access to the folder, or use another one"),
+    errno.EPERM: ("permission denied",
+                  "give this user write access to the folder, or use another one"),
+    errno.ENOENT: ("a folder on the way does not exist, or cannot hold files",
+                   "choose a folder that can be created, e.g. --index ./index"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder",
+                    "choose a path whose parent folders are folders"),
+}
+
+
+def storage_message(path, error: OSError, doing: str = "write to the index at") -> str:
+    """One line saying what the file system refused, and what to do about it."""
+    cause, advice = _CAUSES.get(error.errno, (error.strerror or str(error),
+                                              "fix that and run the same command again"))
+    where = f" ({error.filename})" if error.filename else ""
+    return (f"Cannot {doing} {path}: {cause}{where}. Everything committed before is "
+            f"kept; {advice}.")

@@ -59,3 +59,15 @@ class DocumentError(VnsearchError):
 
 class QueryError(VnsearchError):
     """Raised for a query that cannot be run (for example, a bad date filter)."""
+
+
+class IndexingInterrupted(KeyboardInterrupt):
+    """Raised instead of KeyboardInterrupt when Ctrl-C stops an indexing run.
+
+    ``committed`` documents of the run (added or updated) were committed and are kept.
+    """
+
+    def __init__(self, committed: int, total: int):
+        self.committed = committed
+        self.total = total
+        super().__init__(f"interrupted after committing {committed} of {total} documents")

@@ -12,6 +12,7 @@ write lock, so a rebuild's swap and a writer's update of the manifest cannot und
 other.
 """
 
+import functools
 import hashlib
 import itertools
 import os
@@ -29,8 +30,10 @@ from pathlib import Path
 from . import schema as vn_schema
 from .contents import date_range, existing_hashes, folder_size
 from .documents import Document, DocumentWarning, iter_documents, iter_file
+from .durability import storage_message
 from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
-                     IndexNotFoundError, RebuildError, VnsearchError)
+                     IndexingInterrupted, IndexNotFoundError, RebuildError, StorageError,
+                     VnsearchError)
 from .generations import create_generation, open_generation, open_live
 from .integrity import CheckReport, check_generation, check_index
 from .locking import WriteLock, lock_seconds
@@ -86,6 +89,19 @@ class IndexInfo:
     sources: list[str]
 
 
+def _storage_errors(method):
+    """Turn what the file system refuses (full disk, read-only folder...) into a
+    StorageError; Whoosh commits atomically, so what was committed before is kept."""
+    @functools.wraps(method)
+    def guarded(self_or_cls, *args, **kwargs):
+        try:
+            return method(self_or_cls, *args, **kwargs)
+        except OSError as error:
+            path = getattr(self_or_cls, "path", None) or (args[0] if args else "?")
+            raise StorageError(storage_message(path, error)) from None
+    return guarded
+
+
 class Index:
     """A vnsearch index on disk.
 
@@ -115,6 +131,7 @@ class Index:
         self._whoosh = _whoosh if _whoosh is not None else open_generation(path, _manifest)
         self._searcher = None
         self._manifest_note = None
+        self._committed = 0  # documents of the current run committed so far
 
     # -- opening -------------------------------------------------------------------
 
@@ -122,6 +139,13 @@ class Index:
     def create(cls, path) -> "Index":
         """Create an empty index in folder ``path`` (which may exist but must be empty)."""
         path = Path(path)
+        try:
+            return cls._create(path)
+        except OSError as error:
+            raise StorageError(storage_message(path, error, "create an index at")) from None
+
+    @classmethod
+    def _create(cls, path: Path) -> "Index":
         if (path / MANIFEST).exists():
             raise IndexExistsError(f"There is already an index at {path}: open it instead, "
                                    f"or delete the folder to start again.")
@@ -175,6 +199,7 @@ class Index:
 
     # -- writing -------------------------------------------------------------------
 
+    @_storage_errors
     def add(self, documents: Iterable, *, progress: Progress | None = None) -> IndexReport:
         """Add or replace documents (dicts with id/title/date/body, or Documents).
 
@@ -202,6 +227,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def add_paths(self, paths: Iterable, *, prune: bool = False,
                   progress: Progress | None = None) -> IndexReport:
         """Index article files, JSON Lines files and folders of them.
@@ -212,6 +238,7 @@ class Index:
         folder itself are never read as documents.
         """
         started = time.perf_counter()
+        self._check_writable()  # before reading and analysing everything
         roots = [os.path.abspath(p) for p in paths]
         report = IndexReport()
         documents, unreadable = self._collect(iter_documents(roots), report)
@@ -221,6 +248,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def update_files(self, files: Iterable, *, root=None,
                      progress: Progress | None = None) -> IndexReport:
         """Bring the documents of some files up to date, as ``add_paths([root],
@@ -256,6 +284,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def delete(self, ids: Iterable[str]) -> IndexReport:
         """Remove the documents with these ids; unknown ids are reported as problems."""
         report = IndexReport()
@@ -302,6 +331,7 @@ class Index:
         lock, so that a document is never added twice.
         """
         self._current_searcher()  # follow a rebuild first
+        self._check_writable()
         snapshot = self._snapshot()
         existing = self._existing_hashes()
         first_seen: dict[str, Document] = {}
@@ -333,7 +363,17 @@ class Index:
         if not (pending or doomed or new_sources):
             return
         size = max(1, self.commit_every)
-        done = 0
+        try:
+            self._write_batches(pending, existing, snapshot, doomed, new_sources, report,
+                                progress, size)
+        except KeyboardInterrupt:
+            raise IndexingInterrupted(self._committed, total) from None
+
+    def _write_batches(self, pending, existing, snapshot, doomed, new_sources, report,
+                       progress, size):
+        """Analyse and write ``pending`` in batches, a commit each (see :meth:`_write`)."""
+        total = len(pending)
+        done = self._committed = 0
         with analysed(pending, ahead=size) as prepared:
             while True:
                 # A batch ends at commit_every documents or commit_seconds of work.
@@ -377,8 +417,16 @@ class Index:
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
                 snapshot = (self._whoosh, writer.generation) if changes else current
+                self._committed = report.indexed
                 if last:
                     break
+
+    def _check_writable(self) -> None:
+        """Fail now, not after analysing everything, if the index cannot be written."""
+        for folder in (self.path, generation_dir(self.path, self._manifest)):
+            probe = folder / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
 
     def _snapshot(self):
         """Which committed state this index object is on: (Whoosh index, generation)."""
@@ -454,6 +502,7 @@ class Index:
     # -- rebuilding ----------------------------------------------------------------
 
     @classmethod
+    @_storage_errors
     def rebuild(cls, path, *, progress: Progress | None = None, force: bool = False,
                 announce: Callable[[RebuildPlan], None] | None = None) -> IndexReport:
         """Build a fresh generation beside the live one, check it, and swap it in.

@@ -28,7 +28,7 @@ def analysed(pending, ahead):
     segment.segment("khởi động")  # load the model once, before forking, to share it
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    with context.Pool(os.cpu_count() or 2) as pool:
+    with context.Pool(os.cpu_count() or 2, initializer=_ignore_interrupts) as pool:
         yield _parallel_map(pool, _prepare_pair, texts, ahead)
 
 
@@ -46,6 +46,13 @@ def _parallel_map(pool, function, items, ahead, chunksize=8):
             yield from waiting.popleft().get()
     while waiting:
         yield from waiting.popleft().get()
+
+
+def _ignore_interrupts():
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the
+    # workers (Pool.terminate); they must not each print a KeyboardInterrupt traceback.
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _map_chunk(function, items):
