@@ -17,6 +17,7 @@ A problem that stays while the TOC does not change is damage, not a race, and
 raises :class:`IndexDamagedError` naming the files.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -126,6 +127,10 @@ def open_reader(index: SafeFileIndex, reuse=None):
         try:
             toc = index._read_toc()
         except (EmptyIndexError, FileNotFoundError):
+            if not os.path.isdir(storage.folder):  # removed after a rebuild's swap
+                raise IndexDamagedError(_damage_message(
+                    index.index_path or storage.folder,
+                    [f"{storage.folder} is missing"])) from None
             problems = [f"{Path(storage.folder)} holds no table of contents"]
         except Exception as error:  # noqa: BLE001
             problems = [f"{_toc_name(storage)} is unreadable ({type(error).__name__}: "

@@ -132,6 +132,7 @@ class Index:
         self._searcher = None
         self._manifest_note = None
         self._committed = 0  # documents of the current run committed so far
+        self._batch_committed = 0
 
     # -- opening -------------------------------------------------------------------
 
@@ -416,8 +417,8 @@ class Index:
                                 report.removed += writer.delete_by_term("id", doc_id)
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
+                    self._batch_committed = report.indexed  # once the commit is done
                 snapshot = (self._whoosh, writer.generation) if changes else current
-                self._committed = report.indexed
                 if last:
                     break
 
@@ -661,17 +662,36 @@ class _LockedWriter:
         return self.writer
 
     def __exit__(self, exc_type, exc, tb):
+        index = self.index
         try:
-            if exc_type is None and self.commit:
-                self.writer.commit()
-            else:
-                self.writer.cancel()
-            if exc_type is None:
-                self.index._write_manifest_note()
+            with _interrupts_deferred():  # committed, counted and noted, or none of it
+                if exc_type is None and self.commit:
+                    self.writer.commit()
+                    index._committed = index._batch_committed
+                else:
+                    self.writer.cancel()
+                if exc_type is None:
+                    index._write_manifest_note()
         finally:
-            self.index._manifest_note = None
+            index._manifest_note = None
             self.lock.release()
         return False
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block is done, where signals can be masked."""
+    import signal
+    import threading
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _content_hash(doc: Document) -> str:

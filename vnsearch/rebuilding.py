@@ -63,17 +63,20 @@ def plan_rebuild(path) -> RebuildPlan:
     if not newer and manifest.get("generation") is not None:
         report = check_generation(path, manifest, CheckReport(path=str(path)))
         plan.damage += report.problems
-        if report.ok:
-            plan.documents = max(report.documents, plan.documents or 0)
-        try:
-            count = sum(1 for _ in stored_documents(path, manifest))
-        except Exception as error:  # noqa: BLE001 - damage shows in many ways
-            plan.damage.append(f"the stored documents cannot all be read ({error})")
-        else:
+        if report.ok:  # intact: what it holds is what it holds
             plan.origin, plan.generation = "index", manifest["generation"]
-            plan.documents = max(count, plan.documents or 0)
-        if plan.documents is None:
-            plan.documents = _committed_count(path, manifest)
+            plan.documents = report.documents
+        else:
+            known = plan.documents if plan.documents is not None else \
+                _committed_count(path, manifest)
+            try:
+                count = sum(1 for _ in stored_documents(path, manifest))
+            except Exception as error:  # noqa: BLE001 - damage shows in many ways
+                plan.damage.append(f"the stored documents cannot all be read ({error})")
+                plan.documents = known
+            else:
+                plan.origin, plan.generation = "index", manifest["generation"]
+                plan.documents = max(count, known or 0)
     if plan.origin == "sources" and not sources:
         why = ("was written by a newer, incompatible version of vnsearch" if newer
                else "is damaged")
