@@ -3,8 +3,10 @@
 The pieces live in their own modules, each knowing nothing of the ones above it:
 :mod:`vnsearch.manifest` (``vnsearch.json`` and the generation folders it points to),
 :mod:`vnsearch.generations` (opening a generation's Whoosh index), :mod:`vnsearch.locking`
-(one writer at a time), :mod:`vnsearch.parallel` (analysis in worker processes) and
-:mod:`vnsearch.contents` (what a committed state holds). Whoosh commits atomically (a
+(one writer at a time), :mod:`vnsearch.parallel` (analysis in worker processes),
+:mod:`vnsearch.contents` (what a committed state holds), :mod:`vnsearch.durability`
+(synced writes, records of segment files), :mod:`vnsearch.integrity` (the full check)
+and :mod:`vnsearch.rebuilding` (what a rebuild reads). Whoosh commits atomically (a
 new table of contents is renamed into place), so a killed writer leaves the last
 committed state; a rebuild builds a new generation and swaps it in by replacing the
 manifest. The manifest is only ever rewritten by the holder of the live generation's
@@ -19,7 +21,6 @@ import os
 import pickle
 import struct
 import zlib
-import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
@@ -32,15 +33,14 @@ from .contents import date_range, existing_hashes, folder_size
 from .documents import Document, DocumentWarning, iter_documents, iter_file
 from .durability import storage_message
 from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
-                     IndexingInterrupted, IndexNotFoundError, RebuildError, StorageError,
+                     IndexingInterrupted, IndexNotFoundError, StorageError,
                      VnsearchError)
 from .generations import create_generation, open_generation, open_live
-from .integrity import CheckReport, check_generation, check_index
+from .integrity import CheckReport, check_index
 from .locking import WriteLock, lock_seconds
-from .manifest import (MANIFEST, generation_dir, generation_numbers, read_manifest,
-                       write_manifest)
+from .manifest import MANIFEST, generation_dir, read_manifest, write_manifest
 from .parallel import analysed
-from .rebuilding import RebuildPlan, plan_rebuild, stored_documents
+from .rebuilding import RebuildPlan, rebuild
 
 COMMIT_EVERY = 4000
 """Documents per commit: what a killed indexer can lose, and what a re-run redoes.
@@ -518,49 +518,10 @@ class Index:
         from the old generation until the swap; writers wait for the rebuild (up to
         their lock timeout), then write to the new one.
         """
-        path = Path(path)
-        while True:
-            plan = plan_rebuild(path)
-            manifest = plan.manifest
-            lock = WriteLock(generation_dir(path, manifest))
-            lock.acquire(lock_seconds(cls.lock_timeout), path)
-            try:
-                current = read_manifest(path, check_version=False)["generation"]
-            except IndexDamagedError:
-                current = manifest["generation"]  # recovering from a corrupt manifest
-            if current == manifest["generation"]:
-                break
-            lock.release()  # another rebuild swapped generations while we waited
-        number = max([manifest["generation"], *generation_numbers(path)]) + 1
-        try:
-            if announce:
-                announce(plan)
-            fresh = {"format": vn_schema.FORMAT_VERSION, "generation": number,
-                     "sources": plan.sources, "updated": None}
-            new = cls(path, fresh, create_generation(path, number), _staging=True)
-            try:
-                if plan.origin == "index":
-                    report = new.add(stored_documents(path, manifest), progress=progress)
-                else:
-                    report = new.add_paths([s for s in plan.sources if s not in plan.missing],
-                                           progress=progress)
-                built = _checked(path, fresh, plan, force)
-            finally:
-                new.close()
-            fresh["updated"] = datetime.now().isoformat(timespec="seconds")
-            fresh["documents"] = built
-            write_manifest(path, fresh)
-        except BaseException:
-            shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
-            raise
-        finally:
-            lock.release()
-        for leftover in path.glob("gen-*"):
-            # Readers of the old generation have all its files open already (see
-            # vnsearch.generations); new ones read the new manifest.
-            if leftover.name != f"gen-{number}":
-                shutil.rmtree(leftover, ignore_errors=True)
-        return report
+        def staging(path, manifest, whoosh):
+            return cls(path, manifest, whoosh, _staging=True)
+        return rebuild(staging, path, progress=progress, force=force, announce=announce,
+                       lock_timeout=lock_seconds(cls.lock_timeout))
 
     # -- manifest --------------------------------------------------------------------
 
@@ -601,31 +562,6 @@ def _reading(path):
             f"The index at {path} is damaged (reading it failed: {type(error).__name__}: "
             f"{error}). See what is damaged with `vnsearch check --index {path}`, and "
             f"repair it with `vnsearch rebuild --index {path}`.") from None
-
-
-def _checked(path, manifest, plan: RebuildPlan, force: bool) -> int:
-    """Check a rebuilt generation in full; return its number of documents.
-
-    Raises RebuildError when it is damaged, or (unless ``force``) holds fewer
-    documents than the live index.
-    """
-    report = check_generation(path, manifest, CheckReport(path=str(path)))
-    if not report.ok:
-        raise RebuildError(f"The rebuilt index at {path} failed its check "
-                           f"({'; '.join(report.problems[:3])}); the live index is "
-                           f"unchanged.")
-    expected = plan.documents
-    if not force and (report.documents < (expected or 0)
-                      or (expected is None and report.documents == 0)):
-        had = "an unknown number" if expected is None else str(expected)
-        missing = (f"; {len(plan.missing)} of its source paths are gone: "
-                   f"{', '.join(plan.missing[:5])}" if plan.missing else "")
-        raise RebuildError(
-            f"Rebuilding the index at {path} would leave {report.documents} documents "
-            f"where it holds {had}{missing}. Nothing was changed. Bring the missing "
-            f"files back and rebuild again, or keep only {report.documents} documents "
-            f"with `vnsearch rebuild --force --index {path}`.")
-    return report.documents
 
 
 class _LockedWriter:

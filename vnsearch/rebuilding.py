@@ -1,13 +1,17 @@
-"""Deciding what a rebuild reads: the live index's stored documents, or its sources.
+"""Rebuilding an index: deciding what to read, building, checking, swapping.
 
 A rebuild reads the documents stored in the live generation when they can all be
 read, whatever else is damaged (a lost column, a cut term table); otherwise the files
 the index was built from, as recorded in ``vnsearch.json``. The plan says which, and
-how many documents the live index holds: a rebuild must not leave fewer.
+how many documents the live index holds: a rebuild must not leave fewer. The new
+generation is built beside the live one, checked in full, and swapped in by replacing
+the manifest; only then is the old generation removed.
 """
 
 import os
+import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from whoosh.codec.whoosh3 import STORED_COLUMN
@@ -15,9 +19,10 @@ from whoosh.codec.whoosh3 import STORED_COLUMN
 from . import schema as vn_schema
 from .documents import Document
 from .errors import IndexDamagedError, IndexVersionError, RebuildError
-from .generations import open_generation
+from .generations import create_generation, open_generation
 from .integrity import CheckReport, check_generation
-from .manifest import generation_numbers, read_manifest
+from .locking import WriteLock
+from .manifest import generation_dir, generation_numbers, read_manifest, write_manifest
 
 
 @dataclass
@@ -86,6 +91,83 @@ def plan_rebuild(path) -> RebuildPlan:
             f"files to rebuild it from. Delete {path} and index your documents "
             f"again with `vnsearch index --index {path} FOLDER`.")
     return plan
+
+
+def rebuild(open_staging, path, *, progress=None, force=False, announce=None,
+            lock_timeout: float = 10.0):
+    """What :meth:`vnsearch.Index.rebuild` does (see there).
+
+    ``open_staging(path, manifest, whoosh)`` gives the index object that writes the
+    new generation without touching the manifest (a staging :class:`vnsearch.Index`).
+    """
+    path = Path(path)
+    while True:
+        plan = plan_rebuild(path)
+        manifest = plan.manifest
+        lock = WriteLock(generation_dir(path, manifest))
+        lock.acquire(lock_timeout, path)
+        try:
+            current = read_manifest(path, check_version=False)["generation"]
+        except IndexDamagedError:
+            current = manifest["generation"]  # recovering from a corrupt manifest
+        if current == manifest["generation"]:
+            break
+        lock.release()  # another rebuild swapped generations while we waited
+    number = max([manifest["generation"], *generation_numbers(path)]) + 1
+    try:
+        if announce:
+            announce(plan)
+        fresh = {"format": vn_schema.FORMAT_VERSION, "generation": number,
+                 "sources": plan.sources, "updated": None}
+        new = open_staging(path, fresh, create_generation(path, number))
+        try:
+            if plan.origin == "index":
+                report = new.add(stored_documents(path, manifest), progress=progress)
+            else:
+                report = new.add_paths([s for s in plan.sources if s not in plan.missing],
+                                       progress=progress)
+            built = _checked(path, fresh, plan, force)
+        finally:
+            new.close()
+        fresh["updated"] = datetime.now().isoformat(timespec="seconds")
+        fresh["documents"] = built
+        write_manifest(path, fresh)
+    except BaseException:
+        shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
+        raise
+    finally:
+        lock.release()
+    for leftover in path.glob("gen-*"):
+        # Readers of the old generation have all its files open already (see
+        # vnsearch.generations); new ones read the new manifest.
+        if leftover.name != f"gen-{number}":
+            shutil.rmtree(leftover, ignore_errors=True)
+    return report
+
+
+def _checked(path, manifest, plan: RebuildPlan, force: bool) -> int:
+    """Check a rebuilt generation in full; return its number of documents.
+
+    Raises RebuildError when it is damaged, or (unless ``force``) holds fewer
+    documents than the live index.
+    """
+    report = check_generation(path, manifest, CheckReport(path=str(path)))
+    if not report.ok:
+        raise RebuildError(f"The rebuilt index at {path} failed its check "
+                           f"({'; '.join(report.problems[:3])}); the live index is "
+                           f"unchanged.")
+    expected = plan.documents
+    if not force and (report.documents < (expected or 0)
+                      or (expected is None and report.documents == 0)):
+        had = "an unknown number" if expected is None else str(expected)
+        missing = (f"; {len(plan.missing)} of its source paths are gone: "
+                   f"{', '.join(plan.missing[:5])}" if plan.missing else "")
+        raise RebuildError(
+            f"Rebuilding the index at {path} would leave {report.documents} documents "
+            f"where it holds {had}{missing}. Nothing was changed. Bring the missing "
+            f"files back and rebuild again, or keep only {report.documents} documents "
+            f"with `vnsearch rebuild --force --index {path}`.")
+    return report.documents
 
 
 def stored_documents(path, manifest):
