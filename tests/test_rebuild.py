@@ -160,15 +160,19 @@ def test_searching_a_scrambled_index_is_an_error_not_a_traceback(index):
     assert f"`vnsearch check --index {index.path}`" in result.stderr
 
 
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
 def test_a_corrupt_manifest_is_named_and_rebuild_recovers_from_the_generation(index,
-                                                                             source):
+                                                                             source, damage):
     source.unlink()  # recovering must not need the sources
-    (index.path / "vnsearch.json").write_text('{"format": 1, "generation": ')
+    if damage == "corrupt":
+        (index.path / "vnsearch.json").write_text('{"format": 1, "generation": ')
+    else:
+        (index.path / "vnsearch.json").unlink()
     with pytest.raises(IndexDamagedError) as error:
         Index.open(index.path)
     assert str(error.value).startswith(
-        f"The index at {index.path} is damaged (its manifest vnsearch.json cannot be "
-        f"read: ")
+        f"The index at {index.path} is damaged (its manifest vnsearch.json " +
+        ("cannot be read: " if damage == "corrupt" else "is missing)"))
     assert str(error.value).endswith(
         f"rebuild it with `vnsearch rebuild --index {index.path}`, which recovers the "
         f"documents from its newest intact generation.")

@@ -50,6 +50,8 @@ def read_manifest(path: Path, check_version: bool = True) -> dict:
                 f"{MANIFEST}): vnsearch can neither search nor rebuild it. Index your "
                 f"documents into a new folder with `vnsearch index --index NEW_FOLDER "
                 f"FOLDER`.") from None
+        if generation_numbers(path):
+            raise IndexDamagedError(_manifest_damage(path, "is missing")) from None
         raise IndexNotFoundError(f"No index at {path}: create one with "
                                  f"`vnsearch index --index {path} FOLDER`.") from None
     except NotADirectoryError:
