@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from vnsearch import Index, IndexBusyError
-from vnsearch.index import WHOOSH_LOCK, WRITER_FILE
+from vnsearch.locking import WHOOSH_LOCK, WRITER_FILE
 
 from test_concurrency import write_feed
 
@@ -191,3 +191,61 @@ def test_killed_indexer_keeps_the_last_commit_and_a_rerun_completes(tmp_path):
         assert_same_results(rerun, clean, query)
     print(f"\nclean build {build:.1f} s; documents after each kill (commit every {COMMIT} "
           f"of {DOCUMENTS}): {counts}")
+
+
+def test_commits_come_every_commit_seconds_however_few_documents_that_is(tmp_path):
+    # A slow machine, or long documents, must not put more than commit_seconds of work
+    # at risk: a kill then loses at most that.
+    feed = write_feed(tmp_path / "feed.jsonl", 1500, seed=5)
+    index = Index.create(tmp_path / "index")
+    indexer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom vnsearch import Index\n"
+         "Index.commit_every = 10 ** 6\nIndex.commit_seconds = 0.5\n"
+         "Index.open(sys.argv[1]).add_paths([sys.argv[2]])", str(index.path), str(feed)],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(Index.open(index.path)) == 0 and indexer.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        running = indexer.poll() is None
+        indexer.send_signal(signal.SIGKILL)
+    finally:
+        indexer.wait()
+    assert running, "nothing was committed before the whole run was"
+    kept = len(Index.open(index.path))
+    assert 0 < kept < 1500
+    rerun = subprocess.run([sys.executable, "-m", "vnsearch", "index", str(feed), "--index",
+                            str(index.path)], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{kept} unchanged" in rerun.stderr and len(Index.open(index.path)) == 1500
+
+
+def test_ctrl_c_stops_indexing_at_once_with_one_line_saying_what_was_kept(tmp_path):
+    feed = write_feed(tmp_path / "feed.jsonl", 6000, seed=6)
+    Index.create(tmp_path / "index")
+    # Its own process group, so that the SIGINT reaches the workers too, as a
+    # terminal's Ctrl-C does.
+    indexer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom vnsearch import Index\nfrom vnsearch.cli "
+         "import main\nIndex.commit_every = 300\nsys.argv[0] = 'vnsearch'\nmain()",
+         "index", str(feed), "--index", str(tmp_path / "index")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(Index.open(tmp_path / "index")) < 300:  # workers busy, a commit done
+        assert indexer.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(indexer.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    out, err = indexer.communicate(timeout=30)
+    stopped = time.monotonic() - interrupted
+    kept = len(Index.open(tmp_path / "index"))
+    assert indexer.returncode == 130
+    assert stopped < 3, f"took {stopped:.1f} s to stop"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.splitlines()[-1] == (
+        f"Interrupted: {kept} of 6000 documents were committed and are kept; run the same "
+        f"command again to index the rest.")
+    assert [line for line in err.splitlines() if not line.startswith("Indexing")] == \
+        [err.splitlines()[-1]]
+    assert 300 <= kept < 6000

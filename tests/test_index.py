@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vnsearch import (Index, IndexBusyError, IndexNotFoundError, IndexVersionError,
-                      VnsearchError)
+from vnsearch import (Index, IndexBusyError, IndexDamagedError, IndexNotFoundError,
+                      IndexVersionError, VnsearchError)
 from vnsearch.cli import EXIT_SKIPPED, cli
-from vnsearch.index import WRITER_FILE, _WriteLock
+from vnsearch.locking import WRITER_FILE, WriteLock
 from vnsearch.schema import FORMAT_VERSION
 
 from conftest import ARTICLES, ids
@@ -286,9 +286,10 @@ def test_rebuild_keeps_the_documents_and_bumps_the_generation(index, docs):
     rebuilt = Index.open(index.path)
     assert rebuilt.info().generation == 2 and len(rebuilt) == 3 + len(ARTICLES)
     assert {q: [(h.id, round(h.score, 6)) for h in rebuilt.search(q)] for q in queries} == before
-    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-1", "gen-2"]
+    # The old generation is removed once the new one is in: the index does not double.
+    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-2"]
     Index.rebuild(index.path)
-    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-2", "gen-3"]
+    assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-3"]
     assert Index.open(index.path).info().sources == [str(docs)]
 
 
@@ -322,7 +323,7 @@ def test_a_damaged_index_says_to_rebuild_and_rebuild_repairs_it(index, docs):
     index.add_paths([docs])
     shutil.rmtree(index.path / "gen-1")
     for opener in (Index.open, Index.open_or_create):
-        with pytest.raises(IndexNotFoundError, match=r"is damaged .* `vnsearch rebuild --index"):
+        with pytest.raises(IndexDamagedError, match=r"is damaged .* `vnsearch rebuild --index"):
             opener(index.path)
     assert Index.rebuild(index.path).added == 3
     assert len(Index.open(index.path)) == 3
@@ -334,7 +335,8 @@ def test_a_lost_segment_file_is_reported_as_damage_not_a_traceback(index, docs):
         segment.unlink()
     result = CliRunner().invoke(cli, ["search", "vàng", "--index", str(index.path)])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: The index at {index.path} is damaged (cannot read ")
+    assert result.stderr.startswith(f"Error: The index at {index.path} is damaged (gen-1/MAIN_")
+    assert ".trm is missing" in result.stderr
     assert result.stderr.endswith(f"rebuild it with `vnsearch rebuild --index {index.path}`.\n")
     assert Index.rebuild(index.path).added == 3
     assert ids(Index.open(index.path).search("vàng")) == ["vang.txt"]
@@ -369,7 +371,7 @@ def test_incompatible_index_without_sources_is_not_replaced_by_an_empty_one(inde
     with pytest.raises(IndexVersionError) as error:
         Index.rebuild(index.path)
     assert str(error.value) == (
-        f"Cannot rebuild the index at {index.path}: it was written by an incompatible "
+        f"Cannot rebuild the index at {index.path}: it was written by a newer, incompatible "
         f"version of vnsearch and records no source files to rebuild it from. Delete "
         f"{index.path} and index your documents again with `vnsearch index --index "
         f"{index.path} FOLDER`.")
@@ -439,7 +441,7 @@ def test_pickled_schema_of_a_class_that_no_longer_exists(tmp_path, docs):
 
 def test_a_second_writer_gets_a_clear_busy_error(index, monkeypatch):
     # flock locks of two open files exclude each other even within one process.
-    holder = _WriteLock(index.path / "gen-1")
+    holder = WriteLock(index.path / "gen-1")
     holder.acquire(0, index.path)
     try:
         monkeypatch.setenv("VNSEARCH_LOCK_TIMEOUT", "0.3")
@@ -469,7 +471,7 @@ def test_a_stale_writer_note_is_not_believed(index, reaped):
     else:  # dead, but its parent has not collected it yet
         while not Path(f"/proc/{dead}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"):
             time.sleep(0.05)
-    holder = _WriteLock(index.path / "gen-1")
+    holder = WriteLock(index.path / "gen-1")
     holder.acquire(0, index.path)
     note = index.path / "gen-1" / WRITER_FILE
     note.write_text(json.dumps({"pid": dead, "host": os.uname().nodename,
@@ -500,3 +502,13 @@ def test_delete_from_the_command_line_reports_unknown_ids(index):
         "skipped: <input>: no document with id 'không-có'\n"
         f"Indexed 0 documents (0 added, 0 updated, 0 unchanged, 1 removed), skipped 1, "
         f"in {result.stderr.split(' in ')[-1]}")
+
+
+def test_indexing_a_path_that_does_not_exist_is_bad_usage_and_creates_nothing(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "vnsearch", "index", "seds", "--index",
+                             str(tmp_path / "index")], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Path 'seds' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()

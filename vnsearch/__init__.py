@@ -11,8 +11,9 @@ Names are loaded on first use, so ``vnsearch --help`` and ``import vnsearch`` st
 
 from importlib import import_module
 
-from .errors import (DocumentError, IndexBusyError, IndexExistsError,
-                     IndexNotFoundError, IndexVersionError, QueryError, VnsearchError)
+from .errors import (DocumentError, IndexBusyError, IndexDamagedError, IndexExistsError,
+                     IndexNotFoundError, IndexVersionError, QueryError, RebuildError,
+                     StorageError, VnsearchError)
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,7 @@ _LAZY = {
     "Index": "vnsearch.index",
     "IndexReport": "vnsearch.index",
     "IndexInfo": "vnsearch.index",
+    "CheckReport": "vnsearch.integrity",
     "Document": "vnsearch.documents",
     "Hit": "vnsearch.search",
     "Results": "vnsearch.search",
@@ -27,7 +29,8 @@ _LAZY = {
 
 __all__ = ["Index", "IndexReport", "IndexInfo", "Document", "Hit", "Results",
            "VnsearchError", "DocumentError", "IndexBusyError", "IndexExistsError",
-           "IndexNotFoundError", "IndexVersionError", "QueryError", "__version__"]
+           "IndexNotFoundError", "IndexVersionError", "IndexDamagedError", "RebuildError",
+           "StorageError", "QueryError", "CheckReport", "__version__"]
 
 
 def __getattr__(name):

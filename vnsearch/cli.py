@@ -28,8 +28,14 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except VnsearchError as error:
             raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted; everything committed so far is kept.", err=True)
+        except KeyboardInterrupt as interrupt:
+            committed = getattr(interrupt, "committed", None)
+            if committed is None:
+                click.echo("Interrupted; everything committed so far is kept.", err=True)
+            else:
+                click.echo(f"Interrupted: {committed} of {interrupt.total} documents were "
+                           f"committed and are kept; run the same command again to index "
+                           f"the rest.", err=True)
             sys.exit(130)
 
 
@@ -54,7 +60,7 @@ def cli():
 
 
 @cli.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--prune", is_flag=True,
               help="Also remove documents whose files under PATHS are gone.")
 @index_option
@@ -157,11 +163,17 @@ def watch_command(paths, index_path):
 
 
 @cli.command("rebuild")
+@click.option("--force", is_flag=True,
+              help="Swap the rebuilt index in even if it holds fewer documents.")
 @index_option
-def rebuild_command(index_path):
-    """Rebuild the index beside the live one and swap it in atomically.
+def rebuild_command(force, index_path):
+    """Rebuild the index beside the live one, check it and swap it in atomically.
 
-    Searches keep working meanwhile. Also upgrades an index written by an older version.
+    Reads the documents stored in the index when they are intact, else the files
+    it was indexed from, and says which before reading. Searches keep working
+    meanwhile; the old index is removed after the swap. Also repairs a damaged
+    index and upgrades one written by an older version. A rebuild that would hold
+    fewer documents than the index changes nothing, unless --force.
 
     \b
     Example:
@@ -169,8 +181,34 @@ def rebuild_command(index_path):
     """
     from .index import Index
     with _ProgressBar("Rebuilding") as progress:
-        report = Index.rebuild(index_path, progress=progress)
+        report = Index.rebuild(index_path, progress=progress, force=force,
+                               announce=_announce_rebuild)
     _finish(report)
+
+
+@cli.command("check")
+@index_option
+def check_command(index_path):
+    """Read the whole index and report what is damaged, if anything.
+
+    Exit status 0 when it is intact, 1 when it is damaged.
+
+    \b
+    Example:
+        vnsearch check --index ./index
+    """
+    from .integrity import check_index
+    report = check_index(index_path)
+    if report.ok:
+        click.echo(f"ok: {report.documents} documents in {report.segments} segments, "
+                   f"{report.postings} postings read in {report.seconds:.1f} s.")
+        return
+    for problem in report.problems:
+        click.echo(f"damaged: {problem}")
+    if report.more_problems:
+        click.echo(f"damaged: and {report.more_problems} more problems")
+    click.echo(report.advice, err=True)
+    sys.exit(1)
 
 
 @cli.command("info")
@@ -282,6 +320,19 @@ def _shown(path: str) -> str:
     except ValueError:  # another drive, on Windows
         return path
     return path if relative.startswith("..") else relative
+
+
+def _announce_rebuild(plan) -> None:
+    """Say what a rebuild will read, before it reads it."""
+    if plan.origin == "index":
+        click.echo(f"Rebuilding from the {plan.documents} documents stored in the index "
+                   f"(gen-{plan.generation}).", err=True)
+    else:
+        present = [s for s in plan.sources if s not in plan.missing]
+        click.echo(f"Rebuilding from the files the index was built from: "
+                   f"{', '.join(present) or 'none left'}.", err=True)
+        for source in plan.missing:
+            click.echo(f"missing: {source}", err=True)
 
 
 def _interrupt(signum, frame):

@@ -22,6 +22,21 @@ class IndexVersionError(VnsearchError):
     """Raised when an index was written by an incompatible version of vnsearch."""
 
 
+class IndexDamagedError(VnsearchError):
+    """Raised when an index is there but files of it are missing, cut short or
+    unreadable; ``vnsearch rebuild`` repairs it from its sources."""
+
+
+class StorageError(VnsearchError):
+    """Raised when the file system refuses what the index needs: a full disk, a
+    read-only or missing folder, a permission. What was committed before is kept."""
+
+
+class RebuildError(VnsearchError):
+    """Raised when a rebuild would lose documents, or has nothing to rebuild from;
+    the live index is left as it was."""
+
+
 class IndexBusyError(VnsearchError):
     """Raised when another process holds the index's write lock past the timeout."""
 
@@ -44,3 +59,15 @@ class DocumentError(VnsearchError):
 
 class QueryError(VnsearchError):
     """Raised for a query that cannot be run (for example, a bad date filter)."""
+
+
+class IndexingInterrupted(KeyboardInterrupt):
+    """Raised instead of KeyboardInterrupt when Ctrl-C stops an indexing run.
+
+    ``committed`` documents of the run (added or updated) were committed and are kept.
+    """
+
+    def __init__(self, committed: int, total: int):
+        self.committed = committed
+        self.total = total
+        super().__init__(f"interrupted after committing {committed} of {total} documents")

@@ -1,32 +1,26 @@
-"""The index: a folder holding one Whoosh index per generation and a small manifest.
+"""The index: the :class:`Index` API over a folder of Whoosh generations.
 
-Layout of an index folder::
-
-    index/
-      vnsearch.json   {"format": 1, "generation": 2, "sources": [...], "updated": ...}
-      gen-2/          the live Whoosh index
-      gen-1/          the previous generation, kept so running searches can finish
-
-``vnsearch.json`` is replaced atomically (``os.replace``), so a rebuild swaps a whole new
-generation in at once. Whoosh itself commits atomically (a new table of contents is
-renamed into place), so a killed writer leaves the last committed state.
-
-One process writes at a time: a writer holds the write lock of the live generation
-(Whoosh's own lock file, which the operating system releases when the process dies,
-however it dies) and leaves a note in ``gen-N/WRITER`` saying who it is. The manifest
-is only ever rewritten by the holder of that lock, so a rebuild's swap and a writer's
-update of the manifest cannot undo each other.
+The pieces live in their own modules, each knowing nothing of the ones above it:
+:mod:`vnsearch.manifest` (``vnsearch.json`` and the generation folders it points to),
+:mod:`vnsearch.generations` (opening a generation's Whoosh index), :mod:`vnsearch.locking`
+(one writer at a time), :mod:`vnsearch.parallel` (analysis in worker processes),
+:mod:`vnsearch.contents` (what a committed state holds), :mod:`vnsearch.durability`
+(synced writes, records of segment files), :mod:`vnsearch.integrity` (the full check)
+and :mod:`vnsearch.rebuilding` (what a rebuild reads). Whoosh commits atomically (a
+new table of contents is renamed into place), so a killed writer leaves the last
+committed state; a rebuild builds a new generation and swaps it in by replacing the
+manifest. The manifest is only ever rewritten by the holder of the live generation's
+write lock, so a rebuild's swap and a writer's update of the manifest cannot undo each
+other.
 """
 
-import collections
+import functools
 import hashlib
 import itertools
-import json
 import os
 import pickle
-import shutil
-import socket
-import sys
+import struct
+import zlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
@@ -34,29 +28,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
-
 from . import schema as vn_schema
+from .contents import date_range, existing_hashes, folder_size
 from .documents import Document, DocumentWarning, iter_documents, iter_file
-from .errors import (DocumentError, IndexBusyError, IndexExistsError,
-                     IndexNotFoundError, IndexVersionError, VnsearchError)
+from .durability import storage_message
+from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
+                     IndexingInterrupted, IndexNotFoundError, StorageError,
+                     VnsearchError)
+from .generations import create_generation, open_generation, open_live
+from .integrity import CheckReport, check_index
+from .locking import WriteLock, lock_seconds
+from .manifest import MANIFEST, generation_dir, read_manifest, write_manifest
+from .parallel import analysed
+from .rebuilding import RebuildPlan, rebuild
 
-MANIFEST = "vnsearch.json"
-WRITER_FILE = "WRITER"
-WHOOSH_LOCK = "MAIN_WRITELOCK"
-"""Whoosh's write-lock file in a generation folder (``<indexname>_WRITELOCK``)."""
 COMMIT_EVERY = 4000
 """Documents per commit: what a killed indexer can lose, and what a re-run redoes.
 
 Each commit adds a segment, and every query pays for each segment (news_dated in six
 segments answers ~50% slower than in one); a batch's postings wait in memory until
 their commit (news_baomoi at 4,000: 1.2 GB peak with separate segment files, see
-vnsearch.writing.COMPOUND). 4,000 is ~15 s of work."""
-PARALLEL_FROM = 64
-"""Below this many documents to analyse, worker processes cost more than they save."""
-LOCK_TIMEOUT = 10.0
-"""Seconds a writer waits for another one, unless $VNSEARCH_LOCK_TIMEOUT says otherwise."""
+vnsearch.writing.COMPOUND). 4,000 is ~15 s of work on a fast machine."""
+COMMIT_SECONDS = 30.0
+"""Seconds of work per commit at most: on a slow machine, or with long documents, a
+killed indexer loses at most this much (or COMMIT_EVERY documents, whichever is less)."""
 
 Progress = Callable[[int, int], None]
 
@@ -94,6 +89,19 @@ class IndexInfo:
     sources: list[str]
 
 
+def _storage_errors(method):
+    """Turn what the file system refuses (full disk, read-only folder...) into a
+    StorageError; Whoosh commits atomically, so what was committed before is kept."""
+    @functools.wraps(method)
+    def guarded(self_or_cls, *args, **kwargs):
+        try:
+            return method(self_or_cls, *args, **kwargs)
+        except OSError as error:
+            path = getattr(self_or_cls, "path", None) or (args[0] if args else "?")
+            raise StorageError(storage_message(path, error)) from None
+    return guarded
+
+
 class Index:
     """A vnsearch index on disk.
 
@@ -109,7 +117,10 @@ class Index:
     """
 
     commit_every: int = COMMIT_EVERY
-    """Documents written per commit (see :data:`COMMIT_EVERY`)."""
+    """Documents written per commit at most (see :data:`COMMIT_EVERY`)."""
+
+    commit_seconds: float = COMMIT_SECONDS
+    """Seconds of analysis per commit at most (see :data:`COMMIT_SECONDS`)."""
 
     def __init__(self, path, _manifest, _whoosh=None, *, _staging=False):
         self.path = Path(path)
@@ -117,8 +128,11 @@ class Index:
         # A staging index is a rebuild's new generation: it stays on that generation
         # and leaves the manifest to the rebuild, which swaps it in when complete.
         self._staging = _staging
-        self._whoosh = _whoosh if _whoosh is not None else _open_generation(path, _manifest)
+        self._whoosh = _whoosh if _whoosh is not None else open_generation(path, _manifest)
         self._searcher = None
+        self._manifest_note = None
+        self._committed = 0  # documents of the current run committed so far
+        self._batch_committed = 0
 
     # -- opening -------------------------------------------------------------------
 
@@ -126,6 +140,13 @@ class Index:
     def create(cls, path) -> "Index":
         """Create an empty index in folder ``path`` (which may exist but must be empty)."""
         path = Path(path)
+        try:
+            return cls._create(path)
+        except OSError as error:
+            raise StorageError(storage_message(path, error, "create an index at")) from None
+
+    @classmethod
+    def _create(cls, path: Path) -> "Index":
         if (path / MANIFEST).exists():
             raise IndexExistsError(f"There is already an index at {path}: open it instead, "
                                    f"or delete the folder to start again.")
@@ -135,8 +156,8 @@ class Index:
         path.mkdir(parents=True, exist_ok=True)
         manifest = {"format": vn_schema.FORMAT_VERSION, "generation": 1, "sources": [],
                     "updated": None}
-        whoosh = _create_generation(path, 1)
-        _write_manifest(path, manifest)
+        whoosh = create_generation(path, 1)
+        write_manifest(path, manifest)
         return cls(path, manifest, whoosh)
 
     @classmethod
@@ -147,8 +168,10 @@ class Index:
         written by an incompatible version of vnsearch.
         """
         path = Path(path)
-        manifest, whoosh = _open_live(path)
-        return cls(path, manifest, whoosh)
+        manifest, whoosh = open_live(path)
+        index = cls(path, manifest, whoosh)
+        index._current_searcher()  # are its files all there?
+        return index
 
     @classmethod
     def open_or_create(cls, path) -> "Index":
@@ -177,6 +200,7 @@ class Index:
 
     # -- writing -------------------------------------------------------------------
 
+    @_storage_errors
     def add(self, documents: Iterable, *, progress: Progress | None = None) -> IndexReport:
         """Add or replace documents (dicts with id/title/date/body, or Documents).
 
@@ -204,6 +228,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def add_paths(self, paths: Iterable, *, prune: bool = False,
                   progress: Progress | None = None) -> IndexReport:
         """Index article files, JSON Lines files and folders of them.
@@ -214,6 +239,7 @@ class Index:
         folder itself are never read as documents.
         """
         started = time.perf_counter()
+        self._check_writable()  # before reading and analysing everything
         roots = [os.path.abspath(p) for p in paths]
         report = IndexReport()
         documents, unreadable = self._collect(iter_documents(roots), report)
@@ -223,6 +249,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def update_files(self, files: Iterable, *, root=None,
                      progress: Progress | None = None) -> IndexReport:
         """Bring the documents of some files up to date, as ``add_paths([root],
@@ -258,6 +285,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_storage_errors
     def delete(self, ids: Iterable[str]) -> IndexReport:
         """Remove the documents with these ids; unknown ids are reported as problems."""
         report = IndexReport()
@@ -304,6 +332,7 @@ class Index:
         lock, so that a document is never added twice.
         """
         self._current_searcher()  # follow a rebuild first
+        self._check_writable()
         snapshot = self._snapshot()
         existing = self._existing_hashes()
         first_seen: dict[str, Document] = {}
@@ -335,15 +364,31 @@ class Index:
         if not (pending or doomed or new_sources):
             return
         size = max(1, self.commit_every)
-        with _analysed(pending, ahead=size) as prepared:
-            for start in range(0, max(total, 1), size):
-                batch = pending[start:start + size]
+        try:
+            self._write_batches(pending, existing, snapshot, doomed, new_sources, report,
+                                progress, size)
+        except KeyboardInterrupt:
+            raise IndexingInterrupted(self._committed, total) from None
+
+    def _write_batches(self, pending, existing, snapshot, doomed, new_sources, report,
+                       progress, size):
+        """Analyse and write ``pending`` in batches, a commit each (see :meth:`_write`)."""
+        total = len(pending)
+        done = self._committed = 0
+        with analysed(pending, ahead=size) as prepared:
+            while True:
+                # A batch ends at commit_every documents or commit_seconds of work.
+                deadline = time.monotonic() + self.commit_seconds
                 texts = []
-                for pair in itertools.islice(prepared, len(batch)):
-                    texts.append(pair)
+                while done + len(texts) < total and len(texts) < size:
+                    texts.append(next(prepared))
                     if progress:
-                        progress(start + len(texts), total)
-                last = start + size >= total
+                        progress(done + len(texts), total)
+                    if time.monotonic() >= deadline:
+                        break
+                batch = pending[done:done + len(texts)]
+                done += len(texts)
+                last = done >= total
                 changes = bool(batch) or (last and bool(doomed))
                 with self._locked_writer(commit=changes) as writer:
                     current = self._snapshot()
@@ -372,7 +417,17 @@ class Index:
                                 report.removed += writer.delete_by_term("id", doc_id)
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
+                    self._batch_committed = report.indexed  # once the commit is done
                 snapshot = (self._whoosh, writer.generation) if changes else current
+                if last:
+                    break
+
+    def _check_writable(self) -> None:
+        """Fail now, not after analysing everything, if the index cannot be written."""
+        for folder in (self.path, generation_dir(self.path, self._manifest)):
+            probe = folder / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
 
     def _snapshot(self):
         """Which committed state this index object is on: (Whoosh index, generation)."""
@@ -380,17 +435,7 @@ class Index:
 
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
         """id -> (content hash, source) for every live document, read from columns."""
-        searcher = self._current_searcher()
-        found = {}
-        for reader, _ in _leaf_readers(searcher):
-            if not reader.has_column("id"):
-                continue
-            ids = reader.column_reader("id")
-            hashes = reader.column_reader("hash")
-            sources = reader.column_reader("source")
-            for docnum in reader.all_doc_ids():
-                found[ids[docnum]] = (hashes[docnum], sources[docnum])
-        return found
+        return existing_hashes(self._current_searcher())
 
     def _locked_writer(self, commit: bool = True):
         return _LockedWriter(self, commit)
@@ -401,10 +446,10 @@ class Index:
         """A searcher on the latest committed state, reused while nothing changes."""
         for attempt in range(3):
             if not self._staging:
-                manifest = _read_manifest(self.path)
+                manifest = read_manifest(self.path)
                 if manifest["generation"] != self._manifest["generation"]:
                     self.close()
-                    manifest, self._whoosh = _open_live(self.path)
+                    manifest, self._whoosh = open_live(self.path)
                 self._manifest = manifest
             try:
                 if self._searcher is None:
@@ -412,18 +457,14 @@ class Index:
                 else:
                     self._searcher = self._searcher.refresh()
                 return self._searcher
-            except OSError as error:
-                # Whoosh already retried a file deleted under it by a commit; unless a
-                # rebuild swapped generations meanwhile, files are really missing.
+            except IndexDamagedError:
+                # Unless a rebuild swapped generations meanwhile, it is really damaged.
                 self._searcher = None
-                if self._staging or _read_manifest(self.path)["generation"] == \
+                if self._staging or read_manifest(self.path)["generation"] == \
                         self._manifest["generation"]:
-                    raise IndexNotFoundError(
-                        f"The index at {self.path} is damaged (cannot read "
-                        f"{getattr(error, 'filename', None) or error}): rebuild it with "
-                        f"`vnsearch rebuild --index {self.path}`.") from None
-        raise IndexNotFoundError(f"The index at {self.path} keeps changing under this "
-                                 f"process: try again.")
+                    raise
+        raise IndexDamagedError(f"The index at {self.path} keeps changing under this "
+                                f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
                sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
@@ -433,130 +474,94 @@ class Index:
         ``restored`` set to the accented reading guessed for an unaccented query.
         """
         from .search import search
-        return search(self._current_searcher(), query, limit=limit, date_from=date_from,
-                      date_to=date_to, sort=sort, fields=fields, offset=offset,
-                      facets=facets)
+        searcher = self._current_searcher()
+        with _reading(self.path):
+            return search(searcher, query, limit=limit, date_from=date_from,
+                          date_to=date_to, sort=sort, fields=fields, offset=offset,
+                          facets=facets)
 
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""
         searcher = self._current_searcher()
-        date_from, date_to = _date_range(searcher)
+        with _reading(self.path):
+            date_from, date_to = date_range(searcher)
         updated = self._manifest.get("updated")
         return IndexInfo(
             path=str(self.path), documents=searcher.doc_count(), date_from=date_from,
             date_to=date_to,
-            size_bytes=_folder_size(self.path),
+            size_bytes=folder_size(self.path),
             updated=datetime.fromisoformat(updated) if updated else None,
             format_version=self._manifest["format"],
             generation=self._manifest["generation"],
             sources=list(self._manifest.get("sources", [])))
 
+    def check(self) -> CheckReport:
+        """Read every segment in full and report what is damaged and what to do, like
+        SQLite's ``PRAGMA integrity_check`` (see :mod:`vnsearch.integrity`)."""
+        return check_index(self.path)
+
     # -- rebuilding ----------------------------------------------------------------
 
     @classmethod
-    def rebuild(cls, path, *, progress: Progress | None = None) -> IndexReport:
-        """Build a fresh generation beside the live one and swap it in atomically.
+    @_storage_errors
+    def rebuild(cls, path, *, progress: Progress | None = None, force: bool = False,
+                announce: Callable[[RebuildPlan], None] | None = None) -> IndexReport:
+        """Build a fresh generation beside the live one, check it, and swap it in.
 
-        Documents come from the live index when it can be read, otherwise (an index of
-        an incompatible version, or a damaged one) from the source paths it was built
-        from. Searches keep answering from the old generation until the swap. Writers
-        wait for the rebuild (up to their lock timeout), then write to the new one.
+        Documents come from the live index when its stored documents can all be read
+        (even if other files are damaged), otherwise from the files it was built
+        from (see :func:`vnsearch.rebuilding.plan_rebuild`); ``announce(plan)`` is
+        called with what will be read before anything is. The new generation is
+        checked in full before the swap, and the old one is removed after it.
+        Unless ``force``, a rebuild that would leave fewer documents than the live
+        index holds raises RebuildError and changes nothing. Searches keep answering
+        from the old generation until the swap; writers wait for the rebuild (up to
+        their lock timeout), then write to the new one.
         """
-        path = Path(path)
-        while True:
-            manifest = _read_manifest(path, check_version=False)
-            try:
-                old = cls.open(path)
-                old._current_searcher()  # are its files all there?
-            except (IndexVersionError, IndexNotFoundError) as error:
-                old, unreadable = None, error
-            if old is None and not manifest.get("sources"):
-                why = ("was written by an incompatible version of vnsearch"
-                       if isinstance(unreadable, IndexVersionError) else "is damaged")
-                raise type(unreadable)(
-                    f"Cannot rebuild the index at {path}: it {why} and records no source "
-                    f"files to rebuild it from. Delete {path} and index your documents "
-                    f"again with `vnsearch index --index {path} FOLDER`.")
-            if old is not None:
-                manifest = old._manifest
-            lock = _WriteLock(_generation_dir(path, manifest))
-            lock.acquire(_lock_seconds(old.lock_timeout if old else cls.lock_timeout), path)
-            if _read_manifest(path, check_version=False)["generation"] == manifest["generation"]:
-                break
-            lock.release()  # another rebuild swapped generations while we waited
-            if old is not None:
-                old.close()
-        try:
-            number = manifest["generation"] + 1
-            shutil.rmtree(path / f"gen-{number}", ignore_errors=True)
-            fresh = {"format": vn_schema.FORMAT_VERSION, "generation": number,
-                     "sources": manifest.get("sources", []), "updated": None}
-            new = cls(path, fresh, _create_generation(path, number), _staging=True)
-            if old is not None:
-                report = new.add(_stored_documents(old), progress=progress)
-            else:
-                report = new.add_paths(fresh["sources"], progress=progress)
-            fresh["updated"] = datetime.now().isoformat(timespec="seconds")
-            _write_manifest(path, fresh)
-        finally:
-            lock.release()
-        for leftover in path.glob("gen-*"):
-            # Keep the generation just replaced: searches may still be reading it.
-            if leftover.name not in (f"gen-{number}", f"gen-{number - 1}"):
-                shutil.rmtree(leftover, ignore_errors=True)
-        if old is not None:
-            old.close()
-        new.close()
-        return report
+        def staging(path, manifest, whoosh):
+            return cls(path, manifest, whoosh, _staging=True)
+        return rebuild(staging, path, progress=progress, force=force, announce=announce,
+                       lock_timeout=lock_seconds(cls.lock_timeout))
 
     # -- manifest --------------------------------------------------------------------
 
     def _note_in_manifest(self, *, touched: bool, sources=()) -> None:
-        """Record the last update time and new source paths. Call with the lock held."""
+        """Record the last update time and new source paths once the writer whose lock
+        is held has committed (the manifest never speaks of an uncommitted state)."""
         if self._staging or not (touched or sources):
             return
-        manifest = _read_manifest(self.path)
+        self._manifest_note = (touched, list(sources))
+
+    def _write_manifest_note(self) -> None:
+        """Write what :meth:`_note_in_manifest` noted, with the number of documents
+        now committed (what a rebuild must not fall below). Call with the lock held."""
+        note, self._manifest_note = self._manifest_note, None
+        if note is None:
+            return
+        touched, sources = note
+        manifest = read_manifest(self.path)
         known = manifest.setdefault("sources", [])
         known.extend(s for s in sources if s not in known)
         if touched:
             manifest["updated"] = datetime.now().isoformat(timespec="seconds")
-        _write_manifest(self.path, manifest)
+        manifest["documents"] = self._whoosh.doc_count()
+        write_manifest(self.path, manifest)
         self._manifest = manifest
 
 
-class _WriteLock:
-    """The write lock of one generation folder, with a note saying who holds it.
-
-    The lock is Whoosh's own lock file (so no Whoosh writer can slip in either): an
-    ``flock`` on POSIX, ``msvcrt.locking`` on Windows, both released by the operating
-    system when the holder dies. The ``WRITER`` note can outlive a killed holder, so
-    it is only believed while the process it names is running.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self._lock = FileStorage(str(folder)).lock(WHOOSH_LOCK)
-        self._note = self.folder / WRITER_FILE
-
-    def acquire(self, timeout: float, index_path) -> None:
-        deadline = time.monotonic() + timeout
-        self.folder.mkdir(parents=True, exist_ok=True)  # a damaged index may have lost it
-        while not self._lock.acquire():
-            if time.monotonic() >= deadline:
-                raise IndexBusyError(_busy_message(index_path, self.folder))
-            time.sleep(0.05)
-        note = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
-                "since": datetime.now().isoformat(timespec="seconds")}
-        try:
-            self._note.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
-        except OSError:
-            pass  # the note is a courtesy; the lock is what matters
-
-    def release(self) -> None:
-        try:
-            self._note.unlink(missing_ok=True)
-        finally:
-            self._lock.release()
+@contextmanager
+def _reading(path):
+    """Turn a failure to read what the index holds into IndexDamagedError."""
+    try:
+        yield
+    except VnsearchError:
+        raise
+    except (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError,
+            ValueError, KeyError, IndexError) as error:
+        raise IndexDamagedError(
+            f"The index at {path} is damaged (reading it failed: {type(error).__name__}: "
+            f"{error}). See what is damaged with `vnsearch check --index {path}`, and "
+            f"repair it with `vnsearch rebuild --index {path}`.") from None
 
 
 class _LockedWriter:
@@ -575,12 +580,12 @@ class _LockedWriter:
 
     def __enter__(self):
         index = self.index
-        deadline = time.monotonic() + _lock_seconds(index.lock_timeout)
+        deadline = time.monotonic() + lock_seconds(index.lock_timeout)
         while True:
             index._current_searcher()  # follow a rebuild that swapped generations
-            lock = _WriteLock(_generation_dir(index.path, index._manifest))
+            lock = WriteLock(generation_dir(index.path, index._manifest))
             lock.acquire(max(0.0, deadline - time.monotonic()), index.path)
-            if (index._staging or _read_manifest(index.path)["generation"]
+            if (index._staging or read_manifest(index.path)["generation"]
                     == index._manifest["generation"]):
                 break
             lock.release()  # a rebuild finished while we waited: write to the new one
@@ -593,121 +598,36 @@ class _LockedWriter:
         return self.writer
 
     def __exit__(self, exc_type, exc, tb):
+        index = self.index
         try:
-            if exc_type is None and self.commit:
-                self.writer.commit()
-            else:
-                self.writer.cancel()
+            with _interrupts_deferred():  # committed, counted and noted, or none of it
+                if exc_type is None and self.commit:
+                    self.writer.commit()
+                    index._committed = index._batch_committed
+                else:
+                    self.writer.cancel()
+                if exc_type is None:
+                    index._write_manifest_note()
         finally:
+            index._manifest_note = None
             self.lock.release()
         return False
 
 
-def _command() -> str:
-    """What this process is, for the WRITER note: "vnsearch index", "python"..."""
-    argv = sys.argv or [""]
-    name = Path(argv[0]).name
-    if name == "__main__.py":  # python -m package
-        name = Path(argv[0]).parent.name
-    if name in ("", "-c"):
-        return "python"
-    return " ".join([name, *argv[1:2]])
-
-
-def _lock_seconds(configured) -> float:
-    """The lock timeout: ``configured``, else $VNSEARCH_LOCK_TIMEOUT, else LOCK_TIMEOUT."""
-    if configured is not None:
-        return float(configured)
-    value = os.environ.get("VNSEARCH_LOCK_TIMEOUT", "").strip()
-    if not value:
-        return LOCK_TIMEOUT
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        raise VnsearchError(f"VNSEARCH_LOCK_TIMEOUT must be a number of seconds, "
-                            f"not {value!r}.") from None
-
-
-def _busy_message(path, folder) -> str:
-    who = _lock_holder(Path(folder)) or "another process"
-    return (f"The index at {path} is busy: {who} is writing to it. Try again when it has "
-            f"finished, or wait longer by setting VNSEARCH_LOCK_TIMEOUT (seconds).")
-
-
-def _lock_holder(folder: Path) -> str | None:
-    """Who the WRITER note says holds the lock, if that process is still running."""
-    try:
-        note = json.loads((folder / WRITER_FILE).read_text(encoding="utf-8"))
-        pid, host = int(note["pid"]), str(note["host"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if host == socket.gethostname() and not _process_exists(pid):
-        return None  # left behind by a writer that was killed
-    where = "" if host == socket.gethostname() else f" on {host}"
-    since = f" since {note['since']}" if note.get("since") else ""
-    return f"process {pid}{where} ({note.get('command') or 'vnsearch'}){since}"
-
-
-def _process_exists(pid: int) -> bool:
-    if os.name == "nt":
-        return True  # os.kill would terminate it there, not probe it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # it exists, under another user (or we cannot tell)
-    try:  # on Linux, a killed process its parent has not reaped yet is a zombie
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 @contextmanager
-def _analysed(pending, ahead=COMMIT_EVERY):
-    """Yield an iterator of (title, body) PreparedTexts for each pending document.
-
-    Worker processes, when worth it, are started here, before the caller takes the
-    write lock: a forked worker holding a copy of the locked file would keep the
-    lock alive after its parent died. They work at most ``ahead`` documents ahead of
-    the caller.
-    """
-    texts = [(doc.title, doc.body) for doc, _ in pending]
-    if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        yield map(_prepare_pair, texts)
+def _interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block is done, where signals can be masked."""
+    import signal
+    import threading
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
         return
-    import multiprocessing
-    from . import segment
-    segment.segment("khởi động")  # load the model once, before forking, to share it
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    with context.Pool(os.cpu_count() or 2) as pool:
-        yield _parallel_map(pool, _prepare_pair, texts, ahead)
-
-
-def _parallel_map(pool, function, items, ahead, chunksize=8):
-    """``pool.imap(function, items)``, with at most ``ahead`` items given out and untaken.
-
-    ``imap`` hands every item to the workers at once and holds their results until
-    they are taken: when writing falls behind analysis, the results of a whole run
-    pile up in memory. Here the workers stay about one commit ahead of the writer.
-    """
-    waiting = collections.deque()
-    for start in range(0, len(items), chunksize):
-        waiting.append(pool.apply_async(_map_chunk, (function, items[start:start + chunksize])))
-        while len(waiting) * chunksize >= ahead:
-            yield from waiting.popleft().get()
-    while waiting:
-        yield from waiting.popleft().get()
-
-
-def _map_chunk(function, items):
-    return [function(item) for item in items]
-
-
-def _prepare_pair(pair):
-    title, body = pair
-    return vn_schema.prepare(title), vn_schema.prepare(body)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _content_hash(doc: Document) -> str:
@@ -733,140 +653,6 @@ def _files_under(folder):
         for name in sorted(files):
             if not name.startswith("."):
                 yield os.path.join(current, name)
-
-
-def _folder_size(path: Path) -> int:
-    total = 0
-    for file in path.rglob("*"):
-        try:
-            if file.is_file():
-                total += file.stat().st_size
-        except OSError:
-            pass  # removed by a writer meanwhile
-    return total
-
-
-def _leaf_readers(searcher):
-    reader = searcher.reader()
-    if reader.is_atomic():
-        return [(reader, 0)]
-    return reader.leaf_readers()
-
-
-def _date_range(searcher):
-    """(earliest, latest) date of the documents, or (None, None) if none has a date.
-
-    Read raw from the column: an undated document sharing a segment with dated ones
-    holds the column's filler value, which Whoosh cannot turn into a datetime.
-    """
-    from whoosh.util.times import long_to_datetime
-    filler = searcher.schema["date"].default
-    low = high = None
-    for reader, _ in _leaf_readers(searcher):
-        if not reader.has_column("date"):
-            continue
-        column = reader.column_reader("date", translate=False)
-        for docnum in reader.all_doc_ids():
-            value = column[docnum]
-            if value != filler:
-                low = value if low is None else min(low, value)
-                high = value if high is None else max(high, value)
-    if low is None:
-        return None, None
-    return long_to_datetime(low), long_to_datetime(high)
-
-
-def _stored_documents(index: Index):
-    searcher = index._current_searcher()
-    for stored in searcher.reader().all_stored_fields():
-        yield Document(id=stored["id"], title=stored.get("title", ""),
-                       body=stored.get("body", ""), date=stored.get("date"),
-                       source=stored.get("source") or None)
-
-
-# -- the folder layout ---------------------------------------------------------------
-
-def _generation_dir(path: Path, manifest) -> Path:
-    return Path(path) / f"gen-{manifest['generation']}"
-
-
-def _create_generation(path: Path, number: int):
-    folder = path / f"gen-{number}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return whoosh_index.create_in(str(folder), vn_schema.build_schema())
-
-
-def _open_live(path: Path):
-    """(manifest, Whoosh index) of the live generation, following a concurrent swap.
-
-    A rebuild may swap generations, and delete an old one, between reading the
-    manifest and opening the folder it names; the manifest is then read again.
-    """
-    manifest = _read_manifest(path)
-    for _ in range(50):
-        try:
-            return manifest, _open_generation(path, manifest)
-        except IndexNotFoundError:
-            latest = _read_manifest(path)
-            if latest["generation"] == manifest["generation"]:
-                raise
-            manifest = latest
-    return manifest, _open_generation(path, manifest)
-
-
-def _open_generation(path: Path, manifest):
-    folder = _generation_dir(path, manifest)
-    for attempt in range(20):
-        try:
-            return whoosh_index.open_dir(str(folder))
-        except FileNotFoundError:
-            # A writer committed and removed the table of contents we had just found.
-            if attempt == 19 or not folder.is_dir():
-                break
-            time.sleep(0.02)
-        except whoosh_index.EmptyIndexError:
-            break
-        except (ImportError, AttributeError, TypeError, ValueError, EOFError,
-                pickle.UnpicklingError, whoosh_index.IndexError) as error:
-            raise IndexVersionError(_version_message(
-                path, f"its schema cannot be read: {error}")) from None
-    raise IndexNotFoundError(f"The index at {path} is damaged ({folder} holds no "
-                             f"index): rebuild it with `vnsearch rebuild --index "
-                             f"{path}`.")
-
-
-def _version_message(path, why) -> str:
-    return (f"The index at {path} was written by an incompatible version of vnsearch "
-            f"({why}). Rebuild it with `vnsearch rebuild --index {path}`.")
-
-
-def _read_manifest(path: Path, check_version: bool = True) -> dict:
-    file = path / MANIFEST
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        if list(path.glob("_MAIN_*.toc")):
-            raise IndexVersionError(_version_message(path, "it has no vnsearch.json")) from None
-        raise IndexNotFoundError(f"No index at {path}: create one with "
-                                 f"`vnsearch index --index {path} FOLDER`.") from None
-    except (OSError, ValueError) as error:
-        raise IndexVersionError(_version_message(path, f"{file} is unreadable: {error}"))
-    if not isinstance(manifest, dict) or "generation" not in manifest:
-        raise IndexVersionError(_version_message(path, f"{file} is not a vnsearch manifest"))
-    if check_version and manifest.get("format") != vn_schema.FORMAT_VERSION:
-        raise IndexVersionError(_version_message(
-            path, f"format {manifest.get('format')}, this version reads format "
-                  f"{vn_schema.FORMAT_VERSION}"))
-    return manifest
-
-
-def _write_manifest(path: Path, manifest: dict) -> None:
-    temporary = path / (MANIFEST + f".{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as out:
-        json.dump(manifest, out, ensure_ascii=False, indent=1)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path / MANIFEST)
 
 
 __all__ = ["Index", "IndexReport", "IndexInfo", "VnsearchError"]

@@ -44,6 +44,8 @@ from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
+from .durability import record_segment_files, sync_folder
+
 BLOCK_LIMIT = 128
 """Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
 
@@ -225,6 +227,16 @@ class FastSegmentWriter(SegmentWriter):
         finally:
             if enabled:
                 gc.enable()
+
+    def _commit_toc(self, segments):
+        # The new table of contents records each new segment's files and sizes (so a
+        # reader can tell a missing or cut file from a good one), and is written only
+        # once the segment files are on disk: their data is synced as each is closed
+        # (vnsearch.durability.DurableStorage), their names here.
+        record_segment_files(self.storage, segments)
+        if hasattr(self.storage, "folder"):
+            sync_folder(self.storage.folder)
+        super()._commit_toc(segments)
 
     def cancel(self):
         self._close_deletion_searcher()
