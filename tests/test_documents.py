@@ -436,6 +436,7 @@ def test_unreadable_file_is_a_problem(tmp_path):
 
 def test_permission_denied_is_a_problem_even_for_root(tmp_path, monkeypatch):
     import vnsearch.documents
+    import vnsearch.json_lines
 
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
@@ -443,6 +444,7 @@ def test_permission_denied_is_a_problem_even_for_root(tmp_path, monkeypatch):
     write(tmp_path / "kho/a.txt", ARTICLE)
     write(tmp_path / "kho/b.jsonl", json.dumps(GOOD))
     monkeypatch.setattr(vnsearch.documents, "open", refuse, raising=False)
+    monkeypatch.setattr(vnsearch.json_lines, "open", refuse, raising=False)
     first, second = iter_documents([tmp_path / "kho"])
     assert first.reason == second.reason == "cannot read the file: Permission denied"
     assert first.source.endswith("a.txt") and second.source.endswith("b.jsonl")

@@ -19,13 +19,10 @@ the job of :mod:`vnsearch.normalize`.
 from __future__ import annotations
 
 import codecs
-import gzip
-import json
 import os
 import re
 import stat
 import unicodedata
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date as date_type
@@ -409,8 +406,8 @@ def iter_file(path, root=None, *,
 
     A ``.jsonl`` or ``.jsonl.gz`` file gives one document per line; any other file is one
     article, whose id is its path relative to ``root`` (in POSIX form; ``root`` must
-    contain ``path``) or, without a root, its file name. ``max_bytes`` limits article
-    files only: JSON Lines files are streamed line by line.
+    contain ``path``) or, without a root, its file name. ``max_bytes`` limits the size
+    of an article file, and of each line of a JSON Lines file (which is streamed).
     """
     source = os.fsdecode(path)
     if root is None:
@@ -454,7 +451,8 @@ def _iter_path(source, doc_id, max_bytes):
         yield DocumentError(reason, source=_printable(source))
         return
     if source.lower().endswith(JSONL_SUFFIXES):
-        yield from _iter_json_lines(source)
+        from .json_lines import iter_json_lines  # imported here: it builds on this module
+        yield from iter_json_lines(source, max_bytes=max_bytes)
         return
     warnings = []
     try:
@@ -465,52 +463,6 @@ def _iter_path(source, doc_id, max_bytes):
         return
     yield document
     yield from warnings
-
-
-def _iter_json_lines(source):
-    """Yield one document or problem per non-blank line, reading the file as a stream."""
-    opener = gzip.open if source.lower().endswith(".gz") else open
-    try:
-        if not stat.S_ISREG(os.stat(source).st_mode):
-            yield DocumentError("not a regular file", source=source)  # a FIFO would block
-            return
-        file = opener(source, "rb")
-    except FileNotFoundError:
-        yield DocumentError("no such file or folder", source=source)
-        return
-    except OSError as error:
-        yield DocumentError(f"cannot read the file: {error.strerror or error}", source=source)
-        return
-    number = 0
-    with file:
-        try:
-            # Lines are split as bytes and decoded one by one, so a bad byte costs one
-            # line rather than the rest of the file.
-            for number, raw in enumerate(file, start=1):
-                if number == 1:
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                if raw.strip():
-                    yield _json_line_document(raw, source, number)
-        except (OSError, EOFError, zlib.error) as error:
-            # A truncated or corrupt .gz fails part-way: keep what was read, report the rest.
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-            yield DocumentError(f"stopped reading here: {reason}", source=source, line=number + 1)
-
-
-def _json_line_document(raw, source, number):
-    try:
-        data = json.loads(raw.rstrip(b"\r\n").decode("utf-8"))
-    except UnicodeDecodeError as error:
-        reason = f"not valid UTF-8 at byte {error.start + 1} of the line"
-        return DocumentError(reason, source=source, line=number)
-    except json.JSONDecodeError as error:
-        what = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        reason = f"not valid JSON ({what} at column {error.colno})"
-        return DocumentError(reason, source=source, line=number)
-    try:
-        return Document.from_dict(data, source=source, line=number)
-    except DocumentError as problem:
-        return problem
 
 
 def _printable(path):
