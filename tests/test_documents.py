@@ -657,3 +657,18 @@ def test_document_is_frozen():
 
 def test_warning_is_a_document_error():
     assert issubclass(DocumentWarning, DocumentError)
+
+
+def test_a_dict_over_the_document_limit_is_refused_with_its_size(tmp_path):
+    from vnsearch import Index
+    body = "ệ" * (MAX_ARTICLE_BYTES // 3 + 1)  # three bytes each in UTF-8
+    size = len(("Tin" + body).encode("utf-8"))
+    with pytest.raises(DocumentError) as caught:
+        Document.from_dict({"id": "to", "title": "Tin", "body": body})
+    assert caught.value.reason == (
+        f"the title and body are {size:,} bytes ({size / 2**20:.1f} MiB), over the "
+        f"{MAX_ARTICLE_BYTES:,}-byte (1.0 MiB) limit for one document: split it into "
+        "smaller documents")
+    index = Index.create(tmp_path / "ix")
+    report = index.add([{"id": "to", "title": "Tin", "body": body}, GOOD])
+    assert (report.added, report.skipped, len(index)) == (1, 1, 1)

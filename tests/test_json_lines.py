@@ -71,8 +71,8 @@ def test_a_line_over_the_limit_is_skipped_with_its_size(tmp_path):
     size = len(big.encode("utf-8"))
     assert (first.id, last.id) == ("tin-1", "tin-3")
     assert str(problem) == (f"{path}:2: the line is {size:,} bytes (0.0 MiB), over the "
-                            "1,000-byte (0.0 MiB) limit for one document: split the "
-                            "document into smaller ones")
+                            "1,000-byte (0.0 MiB) limit for one document: split it into "
+                            "smaller documents")
 
 
 def test_the_limit_is_the_article_limit_and_a_line_at_it_is_read(tmp_path):

@@ -25,7 +25,7 @@ import stat
 import zlib
 from collections.abc import Iterator
 
-from .documents import MAX_ARTICLE_BYTES, Document
+from .documents import MAX_ARTICLE_BYTES, Document, _too_large
 from .errors import DocumentError
 
 __all__ = ["iter_json_lines"]
@@ -62,7 +62,8 @@ def iter_json_lines(source: str, *,
         try:
             for number, (line, size) in enumerate(_lines(file, max_bytes), start=1):
                 if line is None:
-                    yield DocumentError(_too_long(size, max_bytes), source=source, line=number)
+                    reason = _too_large("line", size, max_bytes) + ": split it into smaller documents"
+                    yield DocumentError(reason, source=source, line=number)
                 elif line.strip():
                     yield _document(line, source, number)
         except UnicodeDecodeError as error:
@@ -135,13 +136,6 @@ def _split(chunks, newline, max_bytes, size_of):
             parts.append(rest)
     if size:  # a last line without a line break
         yield (parts[0][:0].join(parts) if size <= max_bytes else None), size
-
-
-def _too_long(size, limit):
-    mib = 1024 * 1024
-    return (f"the line is {size:,} bytes ({size / mib:.1f} MiB), over the {limit:,}-byte "
-            f"({limit / mib:.1f} MiB) limit for one document: split the document into "
-            "smaller ones")
 
 
 def _document(line, source, number):
