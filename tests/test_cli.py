@@ -231,3 +231,25 @@ def test_no_color_is_honoured_on_a_terminal(seeded):
     plain = _on_a_terminal(args, {**env, "NO_COLOR": "1"})
     assert ESCAPE not in plain and "**công nghệ thông tin**" in plain
     assert ESCAPE in _on_a_terminal(args + ["--color", "always"], {**env, "NO_COLOR": "1"})
+
+
+# ------------------------------------------------------------- symbolic links
+
+
+def test_index_stays_in_the_folder_unless_told_to_follow_links(tmp_path):
+    (tmp_path / "bí-mật.txt").write_text("Hồ sơ mật\nLương thưởng.", encoding="utf-8")
+    kho = tmp_path / "kho"
+    kho.mkdir()
+    (kho / "tin.txt").write_text("Tin mới\nGiá dầu.", encoding="utf-8")
+    (kho / "loop").symlink_to("..", target_is_directory=True)
+    index = ["--index", str(tmp_path / "ix")]
+    stayed = _run("-m", "vnsearch", "index", str(kho), *index)
+    assert stayed.returncode == EXIT_SKIPPED, stayed.stderr
+    assert f"skipped: {kho / 'loop'}: a symbolic link out of the folder" in stayed.stderr
+    assert "Indexed 1 document (1 added" in stayed.stderr
+    assert _run("-m", "vnsearch", "search", "hồ sơ mật", *index).stdout == ""
+    followed = _run("-m", "vnsearch", "index", str(kho), "--follow-symlinks", *index)
+    assert followed.returncode == 0, followed.stderr
+    assert "Indexed 1 document (1 added, 0 updated, 1 unchanged" in followed.stderr
+    found = _run("-m", "vnsearch", "search", "hồ sơ mật", "--json", *index).stdout
+    assert [json.loads(hit)["id"] for hit in found.splitlines()] == ["loop/bí-mật.txt"]

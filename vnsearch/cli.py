@@ -62,8 +62,11 @@ def cli():
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--prune", is_flag=True,
               help="Also remove documents whose files under PATHS are gone.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Follow symbolic links that lead out of a folder in PATHS "
+                   "(by default they are reported and skipped).")
 @index_option
-def index_command(paths, prune, index_path):
+def index_command(paths, prune, follow_symlinks, index_path):
     """Index article files, JSON Lines files (.jsonl, .jsonl.gz) and folders of them.
 
     Re-running on the same folders only re-analyses new or changed documents.
@@ -75,7 +78,8 @@ def index_command(paths, prune, index_path):
     from .index import Index
     index = Index.open_or_create(index_path)
     with _ProgressBar("Indexing") as progress:
-        report = index.add_paths(paths, prune=prune, progress=progress)
+        report = index.add_paths(paths, prune=prune, progress=progress,
+                                 follow_symlinks=follow_symlinks)
     _finish(report)
 
 

@@ -379,7 +379,8 @@ def parse_article(text: str, doc_id: str, source=None, *, warnings=None) -> Docu
 
 # ------------------------------------------------------------------ files and folders
 
-def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES,
+                   follow_symlinks=False) -> Iterator[Document | DocumentError]:
     """Yield the documents in files and folders, and a problem for each skipped input.
 
     ``paths`` is a path or an iterable of paths. Folders are read recursively in name
@@ -388,7 +389,11 @@ def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document |
     directly (JSON Lines documents keep their own ids). Problems are yielded, never
     raised, in input order: a :class:`DocumentError` for a skipped input (a missing
     path gives "no such file or folder"), a :class:`DocumentWarning` after a document
-    yielded despite a problem. Example::
+    yielded despite a problem.
+
+    A symbolic link inside a folder is followed only while it stays inside that folder,
+    unless ``follow_symlinks``; one leading out is reported and skipped. Either way no
+    folder is read twice, so a link such as ``loop -> ..`` can never loop. Example::
 
         for item in iter_documents(["seeds", "news.jsonl.gz"]):
             if isinstance(item, DocumentError):
@@ -410,51 +415,83 @@ def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document |
             yield DocumentError(f"cannot access: {error.strerror or error}", source=path)
             continue
         if stat.S_ISDIR(info.st_mode):
-            yield from _iter_folder(path, "", max_bytes, visited=set())
+            walk = _Walk(os.path.realpath(path), max_bytes, follow_symlinks)
+            yield from walk.folder(path, "")
         else:
             yield from iter_file(path, max_bytes=max_bytes)
 
 
-def iter_file(path, root=None, *,
-              max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+def iter_file(path, root=None, *, max_bytes=MAX_ARTICLE_BYTES,
+              follow_symlinks=False) -> Iterator[Document | DocumentError]:
     """Yield the document(s) in one file, with problems yielded as in :func:`iter_documents`.
 
     A ``.jsonl`` or ``.jsonl.gz`` file gives one document per line; any other file is one
     article, whose id is its path relative to ``root`` (in POSIX form; ``root`` must
     contain ``path``) or, without a root, its file name. ``max_bytes`` limits the size
-    of an article file, and of each line of a JSON Lines file (which is streamed).
+    of an article file, and of each line of a JSON Lines file (which is streamed). A
+    file under ``root`` that is a symbolic link leading out of it is reported, not
+    read, unless ``follow_symlinks``.
     """
     source = os.fsdecode(path)
     if root is None:
         doc_id = PurePath(source).name
     else:
         doc_id = PurePath(source).relative_to(os.fsdecode(root)).as_posix()
+        if not follow_symlinks:
+            outside = _link_out_of(source, os.path.realpath(os.fsdecode(root)))
+            if outside is not None:
+                yield outside
+                return
     yield from _iter_path(source, doc_id, max_bytes)
 
 
-def _iter_folder(folder, prefix, max_bytes, visited):
-    try:
-        info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in visited:
-            return  # a symbolic link back into the tree: its files are read once already
-        visited.add((info.st_dev, info.st_ino))
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as error:
-        reason = f"cannot read the folder: {error.strerror or error}"
-        yield DocumentError(reason, source=_printable(folder))
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+def _link_out_of(path, real_root):
+    """The problem to report if ``path`` resolves to a place outside ``real_root``."""
+    target = os.path.realpath(path)
+    if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    return DocumentError(f"a symbolic link out of the folder (to {_printable(target)}): not "
+                         "followed; index its target directly, or use --follow-symlinks",
+                         source=_printable(path))
+
+
+class _Walk:
+    """One recursive read of a folder: where it may go, and the folders already read."""
+
+    def __init__(self, real_root, max_bytes, follow_symlinks):
+        self.real_root = real_root
+        self.max_bytes = max_bytes
+        self.follow_symlinks = follow_symlinks
+        self.visited = set()
+
+    def folder(self, folder, prefix):
         try:
-            is_folder = entry.is_dir()
-        except OSError:
-            is_folder = False  # reading it will report the problem
-        if is_folder:
-            yield from _iter_folder(entry.path, f"{prefix}{entry.name}/", max_bytes, visited)
-        else:
-            yield from _iter_path(entry.path, prefix + entry.name, max_bytes)
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in self.visited:
+                return  # reached again through a link: its files are read once already
+            self.visited.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            reason = f"cannot read the folder: {error.strerror or error}"
+            yield DocumentError(reason, source=_printable(folder))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink() and not self.follow_symlinks:
+                outside = _link_out_of(entry.path, self.real_root)
+                if outside is not None:
+                    yield outside
+                    continue
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False  # reading it will report the problem
+            if is_folder:
+                yield from self.folder(entry.path, f"{prefix}{entry.name}/")
+            else:
+                yield from _iter_path(entry.path, prefix + entry.name, self.max_bytes)
 
 
 def _iter_path(source, doc_id, max_bytes):
