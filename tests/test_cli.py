@@ -1,6 +1,8 @@
 """The command line, driven through click's CliRunner and, where it matters, a real process."""
 
 import json
+import os
+import pty
 import subprocess
 import sys
 
@@ -43,7 +45,7 @@ def test_search_prints_rank_title_date_id_and_marked_snippet(seeded, runner):
     result = runner.invoke(cli, ["search", "cong nghe thong tin", "--index", str(seeded)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "Kết quả cho: công nghệ thông tin"
+    assert lines[0] == "Results for: công nghệ thông tin"
     assert lines[1].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
     assert lines[2] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
     assert "**công nghệ thông tin**" in lines[3]
@@ -82,7 +84,7 @@ def test_missing_index_is_a_clear_error(tmp_path, runner):
 
 def test_empty_query_is_a_clear_error(seeded, runner):
     result = runner.invoke(cli, ["search", "?!", "--index", str(seeded)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == "Error: Nothing to search for in '?!': type some words.\n"
 
 
@@ -103,7 +105,7 @@ def test_bad_input_is_reported_and_the_rest_indexed(tmp_path, runner):
 
 def test_delete_and_info(seeded, runner):
     result = runner.invoke(cli, ["delete", "000_e100c7771be25e8a.txt", "--index", str(seeded)])
-    assert result.exit_code == 0 and "1 removed" in result.stderr
+    assert (result.exit_code, result.stderr) == (0, "Deleted 1 document.\n")
     info = runner.invoke(cli, ["info", "--index", str(seeded)]).stdout
     assert "Documents:  1" in info and "2020-12-18 to 2020-12-18" in info
 
@@ -125,3 +127,129 @@ def test_python_dash_m_and_real_process(seeded):
     result = _run("-m", "vnsearch", "search", "giám đốc", "--index", str(seeded))
     assert result.returncode == 0, result.stderr
     assert "004_4f50b4cc4493e74c.txt" in result.stdout
+
+
+# ------------------------------------------------ a query may start with "-"
+
+FIRST, SECOND = "000_e100c7771be25e8a.txt", "004_4f50b4cc4493e74c.txt"
+
+
+def hit_ids(result):
+    return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("args, ids", [
+    (["-thông", "--json"], [FIRST]),                       # exclusion only
+    (["-thông", "--json", "--limit", "5"], [FIRST]),       # options after it
+    (["--json", "-n", "5", "năm", "-giám"], [FIRST]),      # options before, query in words
+    (["-n1", "--json", "hội nghị"], [SECOND]),             # -n1 is still --limit 1
+    (["-nhà", "--json"], [FIRST, SECOND]),                  # but -nhà is a word
+    (["--json", "--", "-giám"], [FIRST]),                   # and -- still works
+])
+def test_a_query_may_start_with_a_dash(seeded, runner, args, ids):
+    result = runner.invoke(cli, ["search", "--index", str(seeded), *args])
+    assert result.exit_code == 0, result.output
+    assert sorted(hit_ids(result)) == sorted(ids)
+
+
+def test_excluding_every_document_finds_nothing_in_a_real_process(seeded):
+    result = _run("-m", "vnsearch", "search", "-vietsovpetro", "--index", str(seeded))
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "No results for '-vietsovpetro'.\n"
+
+
+def test_a_mistyped_long_option_is_still_an_error(seeded, runner):
+    result = runner.invoke(cli, ["search", "dầu", "--lmit", "5", "--index", str(seeded)])
+    assert result.exit_code == 2
+    assert "Error: No such option '--lmit'" in result.stderr
+
+
+# ------------------------------------------------------------ exit status, delete
+
+
+def test_a_bad_date_is_bad_usage(seeded, runner):
+    result = runner.invoke(cli, ["search", "dầu", "--from", "2020-13-45", "--index", str(seeded)])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: Cannot read the 'from' date '2020-13-45': "
+                             "write it as YYYY-MM-DD.\n")
+
+
+def test_delete_counts_what_it_deleted_and_names_unknown_ids(seeded, runner):
+    result = runner.invoke(cli, ["delete", FIRST, "không-có", SECOND, "--index", str(seeded)])
+    assert result.exit_code == EXIT_SKIPPED
+    assert result.stderr == ("skipped: no document with id 'không-có'\n"
+                             "Deleted 2 documents.\n")
+
+
+def test_one_document_is_not_documents(tmp_path, runner):
+    article = tmp_path / "tin.txt"
+    article.write_text("Tin mới\nNội dung.", encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(article), "--index", str(tmp_path / "ix")])
+    assert "Indexed 1 document (1 added," in result.stderr
+
+
+# ------------------------------------------------------------------------ colour
+
+ESCAPE = "\x1b["
+
+
+def test_color_always_colours_a_pipe_and_never_marks_with_stars(seeded, runner):
+    args = ["search", "cong nghe thong tin", "--index", str(seeded)]
+    always = runner.invoke(cli, args + ["--color", "always"]).stdout
+    never = runner.invoke(cli, args + ["--color", "never"]).stdout
+    assert ESCAPE in always and "**" not in always
+    assert ESCAPE not in never and "**công nghệ thông tin**" in never
+    assert runner.invoke(cli, args).stdout == never  # auto, and CliRunner is no terminal
+
+
+def _on_a_terminal(args, env):
+    """Run vnsearch with its stdout on a pseudo-terminal; return what it printed there."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.run([sys.executable, "-m", "vnsearch", *args], stdout=terminal,
+                                 stderr=subprocess.PIPE, env=env, timeout=60)
+        os.close(terminal)
+        assert process.returncode == 0, process.stderr
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: everything written has been read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(controller)
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_no_color_is_honoured_on_a_terminal(seeded):
+    args = ["search", "cong nghe thong tin", "--index", str(seeded)]
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    assert ESCAPE in _on_a_terminal(args, env)
+    plain = _on_a_terminal(args, {**env, "NO_COLOR": "1"})
+    assert ESCAPE not in plain and "**công nghệ thông tin**" in plain
+    assert ESCAPE in _on_a_terminal(args + ["--color", "always"], {**env, "NO_COLOR": "1"})
+
+
+# ------------------------------------------------------------- symbolic links
+
+
+def test_index_stays_in_the_folder_unless_told_to_follow_links(tmp_path):
+    (tmp_path / "bí-mật.txt").write_text("Hồ sơ mật\nLương thưởng.", encoding="utf-8")
+    kho = tmp_path / "kho"
+    kho.mkdir()
+    (kho / "tin.txt").write_text("Tin mới\nGiá dầu.", encoding="utf-8")
+    (kho / "loop").symlink_to("..", target_is_directory=True)
+    index = ["--index", str(tmp_path / "ix")]
+    stayed = _run("-m", "vnsearch", "index", str(kho), *index)
+    assert stayed.returncode == EXIT_SKIPPED, stayed.stderr
+    assert f"skipped: {kho / 'loop'}: a symbolic link out of the folder" in stayed.stderr
+    assert "Indexed 1 document (1 added" in stayed.stderr
+    assert _run("-m", "vnsearch", "search", "hồ sơ mật", *index).stdout == ""
+    followed = _run("-m", "vnsearch", "index", str(kho), "--follow-symlinks", *index)
+    assert followed.returncode == 0, followed.stderr
+    assert "Indexed 1 document (1 added, 0 updated, 1 unchanged" in followed.stderr
+    found = _run("-m", "vnsearch", "search", "hồ sơ mật", "--json", *index).stdout
+    assert [json.loads(hit)["id"] for hit in found.splitlines()] == ["loop/bí-mật.txt"]

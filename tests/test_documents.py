@@ -436,6 +436,7 @@ def test_unreadable_file_is_a_problem(tmp_path):
 
 def test_permission_denied_is_a_problem_even_for_root(tmp_path, monkeypatch):
     import vnsearch.documents
+    import vnsearch.json_lines
 
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
@@ -443,6 +444,7 @@ def test_permission_denied_is_a_problem_even_for_root(tmp_path, monkeypatch):
     write(tmp_path / "kho/a.txt", ARTICLE)
     write(tmp_path / "kho/b.jsonl", json.dumps(GOOD))
     monkeypatch.setattr(vnsearch.documents, "open", refuse, raising=False)
+    monkeypatch.setattr(vnsearch.json_lines, "open", refuse, raising=False)
     first, second = iter_documents([tmp_path / "kho"])
     assert first.reason == second.reason == "cannot read the file: Permission denied"
     assert first.source.endswith("a.txt") and second.source.endswith("b.jsonl")
@@ -512,6 +514,49 @@ def test_symbolic_link_loop_is_read_once(tmp_path):
     write(tmp_path / "kho/a.txt", ARTICLE)
     (tmp_path / "kho/vòng").symlink_to(tmp_path / "kho", target_is_directory=True)
     assert [d.id for d in iter_documents([tmp_path / "kho"])] == ["a.txt"]
+
+
+def linked_tree(tmp_path):
+    """kho/ with links that stay inside it and links that lead out, to a secret."""
+    write(tmp_path / "bí-mật.txt", "Bí mật\nKhông được lập chỉ mục.")
+    write(tmp_path / "kho/a.txt", ARTICLE)
+    write(tmp_path / "kho/con/b.txt", "Bài B\nNội dung.")
+    (tmp_path / "kho/loop").symlink_to("..", target_is_directory=True)
+    (tmp_path / "kho/ngoài.txt").symlink_to("../bí-mật.txt")
+    (tmp_path / "kho/trong").symlink_to("con", target_is_directory=True)
+    (tmp_path / "kho/trong.txt").symlink_to("a.txt")
+    (tmp_path / "kho/vòng").symlink_to(".", target_is_directory=True)
+    return tmp_path / "kho"
+
+
+def test_symbolic_links_out_of_the_folder_are_reported_not_followed(tmp_path):
+    kho = linked_tree(tmp_path)
+    items = list(iter_documents([kho]))
+    assert [d.id for d in documents(items)] == ["a.txt", "con/b.txt", "trong.txt"]
+    assert [(p.source, p.reason) for p in problems(items)] == [
+        (str(kho / "loop"), f"a symbolic link out of the folder (to {tmp_path}): not followed; "
+                            "index its target directly, or use --follow-symlinks"),
+        (str(kho / "ngoài.txt"), f"a symbolic link out of the folder (to {tmp_path}/bí-mật.txt): "
+                                 "not followed; index its target directly, or use "
+                                 "--follow-symlinks"),
+    ]
+
+
+def test_following_symbolic_links_never_loops_or_reads_a_folder_twice(tmp_path):
+    kho = linked_tree(tmp_path)
+    ids = [d.id for d in iter_documents([kho], follow_symlinks=True)]
+    # loop/ is the parent: its own files once, and kho/ (already being read) not again.
+    assert ids == ["a.txt", "con/b.txt", "loop/bí-mật.txt", "ngoài.txt", "trong.txt"]
+
+
+def test_a_file_named_under_a_root_is_not_read_through_a_link_out_of_it(tmp_path):
+    kho = linked_tree(tmp_path)
+    [problem] = iter_file(kho / "ngoài.txt", kho)
+    assert problem.reason.startswith("a symbolic link out of the folder")
+    [document] = iter_file(kho / "ngoài.txt", kho, follow_symlinks=True)
+    assert document.title == "Bí mật"
+    [document] = iter_file(kho / "trong.txt", kho)
+    assert document.title == "Tin nóng"
 
 
 def test_broken_symbolic_link_is_reported(tmp_path):
@@ -655,3 +700,18 @@ def test_document_is_frozen():
 
 def test_warning_is_a_document_error():
     assert issubclass(DocumentWarning, DocumentError)
+
+
+def test_a_dict_over_the_document_limit_is_refused_with_its_size(tmp_path):
+    from vnsearch import Index
+    body = "ệ" * (MAX_ARTICLE_BYTES // 3 + 1)  # three bytes each in UTF-8
+    size = len(("Tin" + body).encode("utf-8"))
+    with pytest.raises(DocumentError) as caught:
+        Document.from_dict({"id": "to", "title": "Tin", "body": body})
+    assert caught.value.reason == (
+        f"the title and body are {size:,} bytes ({size / 2**20:.1f} MiB), over the "
+        f"{MAX_ARTICLE_BYTES:,}-byte (1.0 MiB) limit for one document: split it into "
+        "smaller documents")
+    index = Index.create(tmp_path / "ix")
+    report = index.add([{"id": "to", "title": "Tin", "body": body}, GOOD])
+    assert (report.added, report.skipped, len(index)) == (1, 1, 1)

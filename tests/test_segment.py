@@ -252,3 +252,15 @@ def test_news_is_segmented_as_pyvi_does():
         pytest.skip(f"{NEWS} not found (shared benchmark data, never in the repository)")
     for text in news_sentences(3000):
         assert segment.tokenize(text) == pyvi.tokenize(text), text
+
+
+def test_a_syllable_new_to_a_long_text_is_described_once(monkeypatch):
+    model = segment._load()
+    described = []
+    original = model._describe
+    monkeypatch.setattr(model, "_describe", lambda s: described.append(s) or original(s))
+    monkeypatch.setattr(model, "descriptions", {})
+    segment.segment("Xí nghiệp Khoan và Sửa giếng. " * 1000)
+    # Describing every occurrence made one long document cost minutes: 5 s per MB.
+    assert sorted(described) == sorted(set(described)) == sorted(
+        {"Xí", "nghiệp", "Khoan", "và", "Sửa", "giếng", "."})

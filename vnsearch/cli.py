@@ -5,7 +5,9 @@ on stdout, progress and messages on stderr. Library errors become one-line messa
 one place (:class:`_Group`); no traceback reaches the user. Heavy modules (Whoosh, the
 segmentation model) load inside the commands, so ``vnsearch --help`` stays instant.
 
-Exit status: 0 success, 1 error, 2 bad usage, 3 finished but some input was skipped.
+Exit status: 0 success, 1 error, 2 bad usage (a bad option, date or query), 3 finished
+but some input was skipped, 130 interrupted. Messages are in English, like the library's
+errors they pass on.
 """
 
 import json
@@ -15,7 +17,7 @@ import sys
 
 import click
 
-from .errors import VnsearchError
+from .errors import QueryError, VnsearchError
 
 EXIT_SKIPPED = 3
 
@@ -26,6 +28,9 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except QueryError as error:
+            # A query that cannot run is mistyped input, like a bad option: exit 2.
+            raise click.UsageError(str(error)) from None
         except VnsearchError as error:
             raise click.ClickException(str(error)) from None
         except KeyboardInterrupt as interrupt:
@@ -63,8 +68,11 @@ def cli():
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--prune", is_flag=True,
               help="Also remove documents whose files under PATHS are gone.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Follow symbolic links that lead out of a folder in PATHS "
+                   "(by default they are reported and skipped).")
 @index_option
-def index_command(paths, prune, index_path):
+def index_command(paths, prune, follow_symlinks, index_path):
     """Index article files, JSON Lines files (.jsonl, .jsonl.gz) and folders of them.
 
     Re-running on the same folders only re-analyses new or changed documents.
@@ -76,12 +84,55 @@ def index_command(paths, prune, index_path):
     from .index import Index
     index = Index.open_or_create(index_path)
     with _ProgressBar("Indexing") as progress:
-        report = index.add_paths(paths, prune=prune, progress=progress)
+        report = index.add_paths(paths, prune=prune, progress=progress,
+                                 follow_symlinks=follow_symlinks)
     _finish(report)
 
 
-@cli.command("search")
-@click.argument("query")
+class _SearchCommand(click.Command):
+    """``search``, where a word starting with "-" is query text, not an unknown option.
+
+    ``-word`` excludes a word in the query syntax, so ``vnsearch search -vietsovpetro``
+    must search rather than fail with "No such option: -v".
+    """
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, _query_words_last(self.get_params(ctx), args))
+
+
+def _query_words_last(params, args):
+    """``args`` with the options first, then ``--`` and the query words.
+
+    Known options (and their values) stay options, and so does any unknown ``--name``,
+    so that a mistyped long option is still reported. Any other argument starting with
+    a single "-" is a query word; "-n5" is ``--limit 5`` but "-nhà" is a word.
+    """
+    flags, valued = set(), set()
+    for param in params:
+        if isinstance(param, click.Option):
+            (flags if param.is_flag or param.count else valued).update(
+                param.opts + param.secondary_opts)
+    options, words = [], []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            words.extend(args[position + 1:])
+            break
+        short_with_value = arg[:2] in valued and not arg.startswith("--") and arg[2:].isdigit()
+        if arg in valued:
+            options.extend(args[position:position + 2])
+            position += 1
+        elif arg in flags or short_with_value or (arg.startswith("--") and len(arg) > 2):
+            options.append(arg)
+        else:
+            words.append(arg)
+        position += 1
+    return [*options, "--", *words]
+
+
+@cli.command("search", cls=_SearchCommand)
+@click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many hits to show.")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
@@ -91,16 +142,23 @@ def index_command(paths, prune, index_path):
 @click.option("--field", "fields", multiple=True, type=click.Choice(["title", "body"]),
               help="Search only this field (repeatable). Default: title and body.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.option("--color", default="auto", show_default=True,
+              type=click.Choice(["auto", "always", "never"]),
+              help="Colour titles and matches. auto: only on a terminal, and not when "
+                   "$NO_COLOR is set. Without colour, matches are marked **like this**.")
 @index_option
-def search_command(query, limit, date_from, date_to, sort, fields, as_json, index_path):
+def search_command(query, limit, date_from, date_to, sort, fields, as_json, color,
+                   index_path):
     """Search the index. Words may be typed with or without diacritics.
 
     \b
-    "quoted words" must be adjacent; -word excludes documents with it.
+    QUERY is one or more words; "quoted words" must be adjacent; -word excludes
+    documents with it (a query may start with it: vnsearch search -word).
     Example:
         vnsearch search 'dau khi -"khí đốt"' --from 2020-01-01 --sort date
     """
     from .index import Index
+    query = " ".join(query)
     index = Index.open(index_path)
     results = index.search(query, limit=limit, date_from=date_from, date_to=date_to,
                            sort=sort, fields=list(fields) or None)
@@ -108,9 +166,10 @@ def search_command(query, limit, date_from, date_to, sort, fields, as_json, inde
         for hit in results:
             click.echo(json.dumps(_hit_json(hit, results), ensure_ascii=False))
     else:
+        color = _color_wanted(color)
+        click.get_current_context().color = color  # "always" colours a pipe too
         if results.restored:
-            click.echo(f"Kết quả cho: {results.restored}")
-        color = sys.stdout.isatty()
+            click.echo(f"Results for: {results.restored}")
         for rank, hit in enumerate(results, 1):
             date = f"{hit.date:%Y-%m-%d}" if hit.date else "no date"
             click.echo(click.style(f"{rank}. {hit.title}", bold=True) if color
@@ -119,6 +178,15 @@ def search_command(query, limit, date_from, date_to, sort, fields, as_json, inde
             click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
     if not results:
         click.echo(f"No results for {query!r}.", err=True)
+
+
+def _color_wanted(choice: str) -> bool:
+    """Whether to colour search results: ``--color``, then $NO_COLOR, then the terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
+        return False
+    return sys.stdout.isatty()
 
 
 @cli.command("delete")
@@ -132,7 +200,12 @@ def delete_command(ids, index_path):
         vnsearch delete 000_e100c7771be25e8a.txt
     """
     from .index import Index
-    _finish(Index.open(index_path).delete(ids))
+    report = Index.open(index_path).delete(ids)
+    for problem in report.problems:
+        click.echo(f"skipped: {problem.reason}", err=True)
+    click.echo(f"Deleted {_count(report.removed, 'document')}.", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
 
 
 @cli.command("watch")
@@ -345,11 +418,16 @@ def _finish(report) -> None:
         kind = "warning" if type(problem).__name__ == "DocumentWarning" else "skipped"
         click.echo(f"{kind}: {problem}", err=True)
     click.echo(
-        f"Indexed {report.indexed} documents ({report.added} added, {report.updated} "
+        f"Indexed {_count(report.indexed, 'document')} ({report.added} added, {report.updated} "
         f"updated, {report.unchanged} unchanged, {report.removed} removed), skipped "
         f"{report.skipped}, in {report.seconds:.1f} s.", err=True)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
+
+
+def _count(number: int, noun: str) -> str:
+    """"1 document", "2 documents"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def main():

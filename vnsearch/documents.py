@@ -19,13 +19,10 @@ the job of :mod:`vnsearch.normalize`.
 from __future__ import annotations
 
 import codecs
-import gzip
-import json
 import os
 import re
 import stat
 import unicodedata
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date as date_type
@@ -33,6 +30,8 @@ from datetime import datetime
 from pathlib import PurePath
 
 from vnsearch.errors import DocumentError
+from vnsearch.legacy_encodings import (SAMPLE_CHARS, decode_legacy, guess_legacy_encoding,
+                                       undo_font_mojibake)
 
 __all__ = [
     "MAX_ARTICLE_BYTES",
@@ -45,9 +44,13 @@ __all__ = [
     "read_text",
 ]
 
-#: Article files larger than this are skipped unread. A news article is a few KB; a
-#: text file of many MB is usually a dump or a mistake, and is read whole into memory.
-MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+#: The largest document indexed, in UTF-8 bytes: an article file, a JSON line, or the
+#: title and body of a dict given to ``Index.add``. Bigger ones are skipped (files and
+#: lines unread). A news article is a few KB (the largest of 38,000 in the shared
+#: corpora: 49 KB); analysing costs ~200 bytes of memory per byte of text, so a 1 MiB
+#: document takes ~12 s and ~220 MB, while 5 MiB took 85 s and 1.7 GB (pyvi's CRF over
+#: one long sequence) and 20 MB 7.95 GB.
+MAX_ARTICLE_BYTES = 1024 * 1024
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 
@@ -104,6 +107,10 @@ class Document:
         _check_encodable(doc_id, "id", problem)
         title = _text_field(data, "title", problem)
         body = _text_field(data, "body", problem)
+        size = len(title.encode("utf-8")) + len(body.encode("utf-8"))
+        if size > MAX_ARTICLE_BYTES:
+            raise problem(_too_large("title and body", size, MAX_ARTICLE_BYTES)
+                          + ": split it into smaller documents")
         if not title and not body:
             # Usually the text is under another key ("text", "content"): say which keys
             # were found so the fix is obvious.
@@ -211,54 +218,6 @@ def _us_datetime(match, original):
 
 # -------------------------------------------------------------------------- decoding
 
-# TCVN 5712:1993 (VN1), the superset of the TCVN3/ABC font encoding, as glibc iconv
-# decodes it (TCVN5712-1); tests check every byte against iconv where it is installed.
-# Bytes 0xB0-0xB4 are combining tone marks; the capitals in C0 exist only in VN1.
-_TCVN3_TABLE = "".join(chr(i) for i in range(0x80)) + (
-    "ÀẢÃÁẠẶẬÈẺẼÉẸỆÌỈĨ"  # 0x80
-    "ÍỊÒỎÕÓỌỘỜỞỠỚỢÙỦŨ"  # 0x90
-    "\u00a0ĂÂÊÔƠƯĐăâêôơưđẰ"  # 0xA0
-    "\u0300\u0309\u0303\u0301\u0323àảãáạẲằẳẵắẴ"  # 0xB0
-    "ẮẦẨẪẤỀặầẩẫấậèỂẻẽ"  # 0xC0
-    "éẹềểễếệìỉỄẾỒĩíịò"  # 0xD0
-    "Ổỏõóọồổỗốộờởỡớợù"  # 0xE0
-    "ỖủũúụừửữứựỳỷỹýỵỐ"  # 0xF0
-)
-_TCVN3_CAPITALS_IN_C0 = {0x01: "Ú", 0x02: "Ụ", 0x04: "Ừ", 0x05: "Ử", 0x06: "Ữ", 0x11: "Ứ",
-                         0x12: "Ự", 0x13: "Ỳ", 0x14: "Ỷ", 0x15: "Ỹ", 0x16: "Ý", 0x17: "Ỵ"}
-_TCVN3_TABLE = "".join(_TCVN3_CAPITALS_IN_C0.get(i, c) for i, c in enumerate(_TCVN3_TABLE))
-
-
-def _vni_table():
-    """VNI Windows spelling (as Latin-1 text) of each Vietnamese letter, for detection.
-
-    VNI writes a letter as its base plus one or two mark bytes: "Coäng hoøa" is
-    "Cộng hòa". It is only used to recognise VNI files, never to convert them.
-    """
-    tones = "\u0301\u0300\u0309\u0303\u0323"  # sắc, huyền, hỏi, ngã, nặng
-    plain, hat, breve = ["", "ù", "ø", "û", "õ", "ï"], list("âáàåãä"), list("êéèúüë")
-    spellings = {}
-
-    def add(letter, vni_base, suffixes):
-        for tone, suffix in zip(["", *tones], suffixes):
-            spellings[unicodedata.normalize("NFC", letter + tone)] = vni_base + suffix
-
-    for vowel in "aeouy":
-        add(vowel, vowel, plain)
-    for letter, base in (("â", "a"), ("ê", "e"), ("ô", "o")):
-        add(letter, base, hat)
-    add("ă", "a", breve)
-    add("ơ", "ô", plain)
-    add("ư", "ö", plain)
-    spellings.update(zip("iíìỉĩị", "iíìæóò"))
-    spellings.update({"ỵ": "î", "đ": "ñ"})
-    spellings.update({letter.upper(): vni.upper() for letter, vni in spellings.items()})
-    return {vni: letter for letter, vni in spellings.items() if vni != letter}
-
-
-_VNI_TO_UNICODE = _vni_table()
-_VNI_SEQUENCE = re.compile("|".join(sorted(map(re.escape, _VNI_TO_UNICODE), key=len, reverse=True)))
-
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same bytes
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -278,7 +237,8 @@ _NOT_TEXT = (
     (b"{\\rtf", "an RTF document: save it as plain text (UTF-8) first"),
 )
 
-_SAMPLE = 64 * 1024  # enough text to judge an encoding; keeps detection cheap on big files
+
+_SPLIT_FILE = ": split it into smaller files"
 
 
 def read_text(path, *, max_bytes=MAX_ARTICLE_BYTES) -> str:
@@ -299,7 +259,8 @@ def read_text(path, *, max_bytes=MAX_ARTICLE_BYTES) -> str:
             # Opening a FIFO would block until something writes to it.
             raise DocumentError("not a regular file", source=source)
         if info.st_size > max_bytes:
-            raise DocumentError(_too_large(info.st_size, max_bytes), source=source)
+            raise DocumentError(_too_large("file", info.st_size, max_bytes) + _SPLIT_FILE,
+                                source=source)
         with open(path, "rb") as file:
             data = file.read(max_bytes + 1)  # bounded even if the file grew since stat
     except FileNotFoundError:
@@ -308,7 +269,8 @@ def read_text(path, *, max_bytes=MAX_ARTICLE_BYTES) -> str:
         reason = f"cannot read the file: {error.strerror or error}"
         raise DocumentError(reason, source=source) from None
     if len(data) > max_bytes:
-        raise DocumentError(_too_large(len(data), max_bytes, at_least=True), source=source)
+        raise DocumentError(_too_large("file", len(data), max_bytes, at_least=True) + _SPLIT_FILE,
+                            source=source)
     try:
         text = _decode(data)
     except ValueError as error:
@@ -316,11 +278,13 @@ def read_text(path, *, max_bytes=MAX_ARTICLE_BYTES) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _too_large(size, limit, at_least=False):
+def _too_large(what, size, limit, at_least=False):
+    """"the file is 6,000,000 bytes (5.7 MiB), over the 1,048,576-byte (1.0 MiB) limit"."""
     mib = 1024 * 1024
     size_text = f"{'at least ' if at_least else ''}{size:,} bytes ({size / mib:.1f} MiB)"
-    return (f"the file is {size_text}, over the {limit:,}-byte ({limit / mib:.1f} MiB) limit "
-            "for one article: split it into smaller files or raise the limit")
+    verb = "are" if what.endswith("body") else "is"
+    return (f"the {what} {verb} {size_text}, over the {limit:,}-byte ({limit / mib:.1f} MiB) "
+            "limit for one document")
 
 
 def _decode(data: bytes) -> str:
@@ -336,7 +300,7 @@ def _decode(data: bytes) -> str:
                 name, offset = encoding.upper(), error.start + len(bom)
                 raise ValueError(f"starts with a {name} byte-order mark but is not valid {name} "
                                  f"at byte offset {offset}") from None
-            text = _undo_font_mojibake(text)
+            text = undo_font_mojibake(text)
             _reject_control_characters(text)
             return text
     if b"\0" in data:
@@ -347,7 +311,7 @@ def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        legacy = _guess_legacy_encoding(data)
+        legacy = guess_legacy_encoding(data)
         if legacy is None:
             _reject_control_characters(data.decode("latin-1"))
             raise ValueError(
@@ -355,142 +319,19 @@ def _decode(data: bytes) -> str:
                 "the file is neither UTF-8 nor Vietnamese in Windows-1258, TCVN3 or VNI; "
                 "convert it to UTF-8 (for example `iconv -f ENCODING -t UTF-8 FILE`)"
             ) from None
-        text = _decoded_legacy(data, legacy)
+        text = decode_legacy(data, legacy)
     else:
-        text = _undo_font_mojibake(text)
+        text = undo_font_mojibake(text)
     _reject_control_characters(text)
     return text
 
 
-def _decoded_legacy(data, encoding):
-    if encoding == "vni":
-        raise ValueError(
-            "looks like VNI-encoded Vietnamese (a legacy font encoding: "
-            '"Coäng hoøa" for "Cộng hòa"), which vnsearch cannot convert reliably; '
-            "convert it to Unicode UTF-8 first, for example with UniKey's converter "
-            "(source VNI Windows, destination Unicode)"
-        )
-    if encoding == "tcvn3":
-        return codecs.charmap_decode(data, "strict", _TCVN3_TABLE)[0]
-    return data.decode("cp1258")
-
-
-def _undo_font_mojibake(text):
-    """Decode again Unicode text that holds legacy-encoded bytes, one character each.
-
-    A document typed in a legacy Vietnamese font (.VnTime for TCVN3, VNI-Times) and
-    saved as Unicode reads "Céng hoµ x· héi". Real Vietnamese almost always has letters
-    beyond U+00FF (ă, đ, ơ, ư, ạ ...), so only text without them that does not already
-    read as Vietnamese is examined; it is then handled like the bytes it stands for.
-    """
-    if text.isascii():
-        return text
-    # The encode check is cheap and rejects nearly all real Unicode text (any letter
-    # beyond U+00FF); only then is the costlier Vietnamese score worth computing.
-    for codec in ("latin-1", "cp1252"):
-        try:
-            data = text.encode(codec)
-            break
-        except UnicodeEncodeError:
-            continue
-    else:
-        return text
-    if _vietnamese_score(text[:_SAMPLE]) >= 0.5:
-        return text
-    legacy = _guess_legacy_encoding(data)
-    return text if legacy is None else _decoded_legacy(data, legacy)
-
-
-def _guess_legacy_encoding(data):
-    """Return "cp1258", "tcvn3" or "vni" if ``data`` reads as Vietnamese in it, else None."""
-    sample = data[:_SAMPLE]
-    candidates = {
-        "cp1258": sample.decode("cp1258", errors="replace"),
-        "tcvn3": codecs.charmap_decode(sample, "strict", _TCVN3_TABLE)[0],
-        "vni": _VNI_SEQUENCE.sub(lambda m: _VNI_TO_UNICODE[m.group()], sample.decode("latin-1")),
-    }
-    scores = {name: _vietnamese_score(text) for name, text in candidates.items()}
-    best = max(scores, key=scores.get)  # on a tie, the first: cp1258 is the standard one
-    # Measured on 900 news articles: the right decoding reads as >= 91% Vietnamese
-    # syllables, the wrong ones as <= 44%.
-    if scores[best] < 0.75:
-        return None
-    if best == "cp1258":
-        try:
-            data.decode("cp1258")
-        except UnicodeDecodeError:
-            return None  # it has bytes that Windows-1258 leaves undefined
-    return best
-
-
 def _reject_control_characters(text):
-    sample = text[:_SAMPLE]
+    sample = text[:SAMPLE_CHARS]
     controls = sum(1 for char in sample
                    if (char < " " and char not in "\t\n\r\f\v") or char == "\x7f")
     if sample and controls > len(sample) * 0.1:
         raise ValueError("looks like a binary file (it is full of control characters)")
-
-
-# A Vietnamese syllable is an initial consonant, a vowel nucleus and a final consonant.
-# Wrong decodings of legacy encodings produce letters but rarely syllables.
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-_OPEN_NUCLEI = ("ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu uơ "
-                "iêu yêu oai oao oay oeo uây uôi ươi ươu uya uyu").split()
-_CLOSABLE_NUCLEI = "a ă â e ê i o ô ơ u ư y iê yê oa oă oe oo uâ uê uô ươ uy uyê".split()
-
-
-def _alternatives(words):
-    return "|".join(sorted(words, key=len, reverse=True))
-
-
-_SYLLABLE = re.compile(
-    r"(?P<initial>ngh|ng|nh|gh|gi|kh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
-    rf"(?:(?P<open>{_alternatives(_OPEN_NUCLEI)})"
-    rf"|(?P<closed>{_alternatives(_CLOSABLE_NUCLEI)})(?:ch|ng|nh|[cmnpt])?)"
-)
-_WORD = re.compile(r"[\w\u0300-\u036f]+")
-
-
-def _is_vietnamese_syllable(word):
-    if word not in (word.lower(), word.upper(), word.capitalize()):
-        return False
-    letters = unicodedata.normalize("NFD", word.lower())
-    if sum(char in _TONE_MARKS for char in letters) > 1:
-        return False
-    bare = unicodedata.normalize("NFC", "".join(c for c in letters if c not in _TONE_MARKS))
-    match = _SYLLABLE.fullmatch(bare)
-    if not match:
-        return False
-    initial, nucleus = match["initial"] or "", match["open"] or match["closed"]
-    # Spelling rules: k/gh/ngh only before e, ê, i (y), and c/g/ng never before them.
-    if initial in ("k", "gh", "ngh"):
-        return nucleus[0] in "eêiy"
-    return not (initial in ("c", "g", "ng") and nucleus[0] in "eê"
-                or initial in ("c", "ng") and nucleus[0] == "i")
-
-
-def _vietnamese_score(text, limit=2000):
-    """Share of the non-ASCII words in ``text`` that are Vietnamese syllables (0 to 1).
-
-    Control characters and undecodable bytes count as wrong words. A wrong decoding of
-    a few bytes can happen to give one-letter syllables ("ú", "ê"), so fewer than three
-    syllables of two letters or more is too little evidence, and scores 0.
-    """
-    text = unicodedata.normalize("NFC", text)
-    junk = sum(1 for char in text
-               if unicodedata.category(char) in ("Cc", "Cn", "Co") and not char.isspace())
-    good, long_good, total = 0, 0, junk + text.count("\ufffd")
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word.isascii():
-            continue  # the same in every candidate encoding: no evidence either way
-        total += 1
-        if _is_vietnamese_syllable(word):
-            good += 1
-            long_good += len(word) > 1
-        if total >= limit:
-            break
-    return good / total if long_good >= 3 else 0.0
 
 
 # -------------------------------------------------------------------------- articles
@@ -538,7 +379,8 @@ def parse_article(text: str, doc_id: str, source=None, *, warnings=None) -> Docu
 
 # ------------------------------------------------------------------ files and folders
 
-def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES,
+                   follow_symlinks=False) -> Iterator[Document | DocumentError]:
     """Yield the documents in files and folders, and a problem for each skipped input.
 
     ``paths`` is a path or an iterable of paths. Folders are read recursively in name
@@ -547,7 +389,11 @@ def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document |
     directly (JSON Lines documents keep their own ids). Problems are yielded, never
     raised, in input order: a :class:`DocumentError` for a skipped input (a missing
     path gives "no such file or folder"), a :class:`DocumentWarning` after a document
-    yielded despite a problem. Example::
+    yielded despite a problem.
+
+    A symbolic link inside a folder is followed only while it stays inside that folder,
+    unless ``follow_symlinks``; one leading out is reported and skipped. Either way no
+    folder is read twice, so a link such as ``loop -> ..`` can never loop. Example::
 
         for item in iter_documents(["seeds", "news.jsonl.gz"]):
             if isinstance(item, DocumentError):
@@ -569,51 +415,83 @@ def iter_documents(paths, *, max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document |
             yield DocumentError(f"cannot access: {error.strerror or error}", source=path)
             continue
         if stat.S_ISDIR(info.st_mode):
-            yield from _iter_folder(path, "", max_bytes, visited=set())
+            walk = _Walk(os.path.realpath(path), max_bytes, follow_symlinks)
+            yield from walk.folder(path, "")
         else:
             yield from iter_file(path, max_bytes=max_bytes)
 
 
-def iter_file(path, root=None, *,
-              max_bytes=MAX_ARTICLE_BYTES) -> Iterator[Document | DocumentError]:
+def iter_file(path, root=None, *, max_bytes=MAX_ARTICLE_BYTES,
+              follow_symlinks=False) -> Iterator[Document | DocumentError]:
     """Yield the document(s) in one file, with problems yielded as in :func:`iter_documents`.
 
     A ``.jsonl`` or ``.jsonl.gz`` file gives one document per line; any other file is one
     article, whose id is its path relative to ``root`` (in POSIX form; ``root`` must
-    contain ``path``) or, without a root, its file name. ``max_bytes`` limits article
-    files only: JSON Lines files are streamed line by line.
+    contain ``path``) or, without a root, its file name. ``max_bytes`` limits the size
+    of an article file, and of each line of a JSON Lines file (which is streamed). A
+    file under ``root`` that is a symbolic link leading out of it is reported, not
+    read, unless ``follow_symlinks``.
     """
     source = os.fsdecode(path)
     if root is None:
         doc_id = PurePath(source).name
     else:
         doc_id = PurePath(source).relative_to(os.fsdecode(root)).as_posix()
+        if not follow_symlinks:
+            outside = _link_out_of(source, os.path.realpath(os.fsdecode(root)))
+            if outside is not None:
+                yield outside
+                return
     yield from _iter_path(source, doc_id, max_bytes)
 
 
-def _iter_folder(folder, prefix, max_bytes, visited):
-    try:
-        info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in visited:
-            return  # a symbolic link back into the tree: its files are read once already
-        visited.add((info.st_dev, info.st_ino))
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as error:
-        reason = f"cannot read the folder: {error.strerror or error}"
-        yield DocumentError(reason, source=_printable(folder))
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+def _link_out_of(path, real_root):
+    """The problem to report if ``path`` resolves to a place outside ``real_root``."""
+    target = os.path.realpath(path)
+    if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    return DocumentError(f"a symbolic link out of the folder (to {_printable(target)}): not "
+                         "followed; index its target directly, or use --follow-symlinks",
+                         source=_printable(path))
+
+
+class _Walk:
+    """One recursive read of a folder: where it may go, and the folders already read."""
+
+    def __init__(self, real_root, max_bytes, follow_symlinks):
+        self.real_root = real_root
+        self.max_bytes = max_bytes
+        self.follow_symlinks = follow_symlinks
+        self.visited = set()
+
+    def folder(self, folder, prefix):
         try:
-            is_folder = entry.is_dir()
-        except OSError:
-            is_folder = False  # reading it will report the problem
-        if is_folder:
-            yield from _iter_folder(entry.path, f"{prefix}{entry.name}/", max_bytes, visited)
-        else:
-            yield from _iter_path(entry.path, prefix + entry.name, max_bytes)
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in self.visited:
+                return  # reached again through a link: its files are read once already
+            self.visited.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            reason = f"cannot read the folder: {error.strerror or error}"
+            yield DocumentError(reason, source=_printable(folder))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink() and not self.follow_symlinks:
+                outside = _link_out_of(entry.path, self.real_root)
+                if outside is not None:
+                    yield outside
+                    continue
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False  # reading it will report the problem
+            if is_folder:
+                yield from self.folder(entry.path, f"{prefix}{entry.name}/")
+            else:
+                yield from _iter_path(entry.path, prefix + entry.name, self.max_bytes)
 
 
 def _iter_path(source, doc_id, max_bytes):
@@ -625,7 +503,8 @@ def _iter_path(source, doc_id, max_bytes):
         yield DocumentError(reason, source=_printable(source))
         return
     if source.lower().endswith(JSONL_SUFFIXES):
-        yield from _iter_json_lines(source)
+        from .json_lines import iter_json_lines  # imported here: it builds on this module
+        yield from iter_json_lines(source, max_bytes=max_bytes)
         return
     warnings = []
     try:
@@ -636,52 +515,6 @@ def _iter_path(source, doc_id, max_bytes):
         return
     yield document
     yield from warnings
-
-
-def _iter_json_lines(source):
-    """Yield one document or problem per non-blank line, reading the file as a stream."""
-    opener = gzip.open if source.lower().endswith(".gz") else open
-    try:
-        if not stat.S_ISREG(os.stat(source).st_mode):
-            yield DocumentError("not a regular file", source=source)  # a FIFO would block
-            return
-        file = opener(source, "rb")
-    except FileNotFoundError:
-        yield DocumentError("no such file or folder", source=source)
-        return
-    except OSError as error:
-        yield DocumentError(f"cannot read the file: {error.strerror or error}", source=source)
-        return
-    number = 0
-    with file:
-        try:
-            # Lines are split as bytes and decoded one by one, so a bad byte costs one
-            # line rather than the rest of the file.
-            for number, raw in enumerate(file, start=1):
-                if number == 1:
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                if raw.strip():
-                    yield _json_line_document(raw, source, number)
-        except (OSError, EOFError, zlib.error) as error:
-            # A truncated or corrupt .gz fails part-way: keep what was read, report the rest.
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-            yield DocumentError(f"stopped reading here: {reason}", source=source, line=number + 1)
-
-
-def _json_line_document(raw, source, number):
-    try:
-        data = json.loads(raw.rstrip(b"\r\n").decode("utf-8"))
-    except UnicodeDecodeError as error:
-        reason = f"not valid UTF-8 at byte {error.start + 1} of the line"
-        return DocumentError(reason, source=source, line=number)
-    except json.JSONDecodeError as error:
-        what = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        reason = f"not valid JSON ({what} at column {error.colno})"
-        return DocumentError(reason, source=source, line=number)
-    try:
-        return Document.from_dict(data, source=source, line=number)
-    except DocumentError as problem:
-        return problem
 
 
 def _printable(path):

@@ -14,6 +14,7 @@ write lock, so a rebuild's swap and a writer's update of the manifest cannot und
 other.
 """
 
+import collections
 import functools
 import hashlib
 import itertools
@@ -230,19 +231,22 @@ class Index:
 
     @_storage_errors
     def add_paths(self, paths: Iterable, *, prune: bool = False,
-                  progress: Progress | None = None) -> IndexReport:
+                  progress: Progress | None = None,
+                  follow_symlinks: bool = False) -> IndexReport:
         """Index article files, JSON Lines files and folders of them.
 
         With ``prune``, documents that came from under these paths are removed when
         their file is gone or no longer holds them. A file that is there but cannot be
         read this time (half-written, say) keeps its documents. Files inside the index
-        folder itself are never read as documents.
+        folder itself are never read as documents. Symbolic links are followed out of
+        a folder only with ``follow_symlinks`` (see :func:`~vnsearch.documents.iter_documents`).
         """
         started = time.perf_counter()
         self._check_writable()  # before reading and analysing everything
         roots = [os.path.abspath(p) for p in paths]
         report = IndexReport()
-        documents, unreadable = self._collect(iter_documents(roots), report)
+        documents, unreadable = self._collect(
+            iter_documents(roots, follow_symlinks=follow_symlinks), report)
         self._write(documents, report, progress,
                     stale=(lambda source: _under(source, roots)) if prune else None,
                     keep=unreadable, sources=[r for r in roots if os.path.exists(r)])
@@ -307,9 +311,11 @@ class Index:
         warning): pruning must not take its documents away.
         """
         documents, unreadable = [], set()
-        own_folder = [os.path.abspath(self.path)]
+        own_folder = [os.path.realpath(self.path)]
+        real = functools.lru_cache(maxsize=64)(os.path.realpath)  # the lines of one file
         for item in items:
-            if item.source is not None and _under(str(item.source), own_folder):
+            # Real paths: a followed symbolic link may lead into the index folder.
+            if item.source is not None and _under(real(str(item.source)), own_folder):
                 continue
             if isinstance(item, DocumentError):
                 _note_problem(report, item)

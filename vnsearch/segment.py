@@ -254,7 +254,9 @@ class _Model:
         cache = self.descriptions
         found = [cache.get(s) for s in syllables]
         if None in found:
-            found = [d or self._describe(s) for d, s in zip(found, syllables)]
+            # Look the cache up again: a syllable new to this text is described at its
+            # first occurrence only, not at every one (a long text repeats most).
+            found = [d or cache.get(s) or self._describe(s) for d, s in zip(found, syllables)]
         return found
 
     def _describe(self, syllable):
