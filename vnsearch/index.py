@@ -14,7 +14,6 @@ write lock, so a rebuild's swap and a writer's update of the manifest cannot und
 other.
 """
 
-import collections
 import functools
 import hashlib
 import itertools
