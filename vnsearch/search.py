@@ -238,7 +238,7 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
     depth = max(RERANK_DEPTH, 2 * count)
     best = heapq.nlargest(depth, scores, key=scores.__getitem__)
     syllables = query_plan.syllables
-    if not best or not syllables:
+    if not best or not syllables or len(syllables) > RULE_MAX:
         return best[:count]
     folded = [ranker.holders(FOLDED + text, fields) for text in {s.folded for s in syllables}]
     exact = [ranker.holders(text, fields) for text in {s.text for s in syllables}] \
@@ -253,8 +253,6 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
         return (1 + 2 * all(docnum in holders for holders in exact)
                 + all(docnum in holders for holders in pairs))
 
-    if len(syllables) > RULE_MAX:
-        return best[:count]
     tiers = {docnum: tier(docnum) for docnum in best}
     if max(tiers.values()) <= 1:
         return best[:count]
