@@ -208,6 +208,36 @@ def info_command(as_json, index_path):
         click.echo(f"Source:     {source}")
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the server to the network.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Server processes; one per core searches in parallel.")
+@click.option("--token", envvar="VNSEARCH_TOKEN", default=None, metavar="SECRET",
+              help="Allow writes (POST/DELETE /documents) with 'Authorization: Bearer "
+                   "SECRET'. Default: $VNSEARCH_TOKEN; without one, writes are off.")
+@click.option("--cors", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages from ORIGIN call the API (repeatable). Default: none.")
+@click.option("--max-body", default=10_000_000, show_default=True, metavar="BYTES",
+              type=click.IntRange(min=1), help="Largest request body accepted.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log one line per request on stderr.")
+@index_option
+def serve_command(host, port, workers, token, cors_origins, max_body, access_log,
+                  index_path):
+    """Serve the search page at / and the JSON API (/search, /openapi.json, ...).
+
+    \b
+    Example:
+        vnsearch serve --index ./index --port 8080
+    """
+    from .server import ServerSettings, serve
+    settings = ServerSettings(index_path=index_path, token=token,
+                              cors_origins=tuple(cors_origins), max_body_bytes=max_body)
+    serve(settings, host=host, port=port, workers=workers, access_log=access_log)
+
+
 def _hit_json(hit, results) -> dict:
     return {"id": hit.id, "title": hit.title,
             "date": hit.date.isoformat() if hit.date else None,

@@ -437,6 +437,15 @@ class Index:
                       date_to=date_to, sort=sort, fields=fields, offset=offset,
                       facets=facets)
 
+    def get(self, doc_id: str) -> Document | None:
+        """The indexed document with this id, as stored, or None if there is none."""
+        stored = self._current_searcher().document(id=str(doc_id))
+        if stored is None:
+            return None
+        return Document(id=stored["id"], title=stored.get("title", ""),
+                        body=stored.get("body", ""), date=stored.get("date"),
+                        source=stored.get("source") or None)
+
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""
         searcher = self._current_searcher()
