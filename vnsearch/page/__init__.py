@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from importlib.resources import files
+from inspect import signature
 from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
@@ -111,11 +112,14 @@ def render(reader, params, *, fragment: bool = False) -> tuple[str, int]:
     results, error, status, documents = None, None, 200, None
     if query.q:
         offset = min((query.page - 1) * PAGE_SIZE, MAX_OFFSET)
+        # The script asks for prefix matching while the user is still typing a word.
+        prefix = fragment and params.get("prefix") == "1"
         try:
             results = reader.run(lambda index: run_search(
                 index, query.q, limit=PAGE_SIZE, offset=offset,
                 date_from=query.date_from or None, date_to=query.date_to or None,
-                sort=query.sort, facets=("year",)))
+                sort=query.sort, facets=("year",),
+                prefix=prefix and "prefix" in signature(index.search).parameters))
         except ApiError as failure:
             error, status = failure.message, failure.status
         except VnsearchError as failure:

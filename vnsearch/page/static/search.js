@@ -16,13 +16,14 @@
     return params.toString();
   }
 
-  function update() {
+  function update(typing) {
     var query = queryString();
     history.replaceState(null, "", query ? "/?" + query : "/");
     if (controller) controller.abort();
     controller = window.AbortController ? new AbortController() : null;
     results.classList.add("loading");
-    fetch("/?" + (query ? query + "&" : "") + "fragment=1",
+    // While a word is being typed, its end is matched as the start of a word.
+    fetch("/?" + (query ? query + "&" : "") + "fragment=1" + (typing ? "&prefix=1" : ""),
           {signal: controller ? controller.signal : undefined,
            headers: {"Accept": "text/html"}})
       .then(function (response) { return response.text(); })
@@ -37,9 +38,38 @@
       });
   }
 
-  form.addEventListener("input", function () {
+  // Completions from /suggest, offered in the search box's list (as text, never HTML).
+  var box = form.elements.q;
+  var list = document.createElement("datalist");
+  list.id = "suggestions";
+  form.appendChild(list);
+  box.setAttribute("list", list.id);
+  var suggesting = null;
+
+  function suggest() {
+    var text = box.value;
+    if (suggesting) suggesting.abort();
+    if (!text.trim() || !window.AbortController) { list.replaceChildren(); return; }
+    suggesting = new AbortController();
+    fetch("/suggest?limit=6&q=" + encodeURIComponent(text), {signal: suggesting.signal})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        list.replaceChildren.apply(list, (body.suggestions || []).map(function (item) {
+          var option = document.createElement("option");
+          option.value = typeof item === "string" ? item : (item.text || item.query || "");
+          return option;
+        }));
+      })
+      .catch(function () {});
+  }
+
+  form.addEventListener("input", function (event) {
     clearTimeout(timer);
-    timer = setTimeout(update, 200);
+    timer = setTimeout(function () {
+      update(event.target === box);
+      if (event.target === box) suggest();
+    }, 200);
   });
   form.addEventListener("change", function (event) {
     if (event.target.name !== "q") { clearTimeout(timer); update(); }
