@@ -315,3 +315,24 @@ def test_searches_go_on_while_other_processes_index_and_rebuild(tmp_path):
         assert server.client.get("/info").json()["generation"] == 2  # rebuild swapped in
     finally:
         server.stop()
+
+
+def test_what_the_library_adds_to_results_reaches_the_json(index_path):
+    from vnsearch.server import results_json
+    results = Index.open(index_path).search("gia vang", limit=2, facets=("year", "month"))
+    results.explanation = {"terms": ("giá", "vàng")}  # a field a later library might add
+    body = results_json(results)
+    assert body["explanation"] == {"terms": ["giá", "vàng"]}
+    assert body["facets"]["month"][0] == {"value": results.facets["month"][0][0],
+                                          "count": results.facets["month"][0][1]}
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_serve_help_names_the_safe_defaults():
+    result = subprocess.run([sys.executable, "-m", "vnsearch", "serve", "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "[default: 127.0.0.1]" in text and "[default: 8080;" in text
+    assert "$VNSEARCH_TOKEN; without one, writes are off" in text
+    assert "--cors ORIGIN" in text
