@@ -115,6 +115,30 @@ def search_command(query, limit, date_from, date_to, sort, fields, as_json, inde
         click.echo(f"No results for {query!r}.", err=True)
 
 
+@cli.command("suggest")
+@click.argument("prefix")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many completions to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+@index_option
+def suggest_command(prefix, limit, as_json, index_path):
+    """Complete the last word of PREFIX with words of the index, most useful first.
+
+    \b
+    Example:
+        vnsearch suggest "cong ng"
+    """
+    from .index import Index
+    completions = Index.open(index_path).suggest(prefix, limit=limit)
+    if as_json:
+        click.echo(json.dumps(completions, ensure_ascii=False))
+    else:
+        for completion in completions:
+            click.echo(completion)
+    if not completions:
+        click.echo(f"No completions for {prefix!r}.", err=True)
+
+
 @cli.command("delete")
 @click.argument("ids", nargs=-1, required=True)
 @index_option

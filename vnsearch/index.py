@@ -426,16 +426,41 @@ class Index:
                                  f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
-               sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
+               sort: str = "relevance", fields=None, *, offset: int = 0, facets=(),
+               prefix: bool = False):
         """Search the index; see :func:`vnsearch.search.search` for the query syntax.
 
         Returns a :class:`vnsearch.search.Results`: a list of hits, best first, with
         ``restored`` set to the accented reading guessed for an unaccented query.
+        With ``prefix``, the last word counts as the beginning of a word, as in a
+        search box that searches while the user types.
         """
         from .search import search
         return search(self._current_searcher(), query, limit=limit, date_from=date_from,
                       date_to=date_to, sort=sort, fields=fields, offset=offset,
-                      facets=facets)
+                      facets=facets, prefix=prefix, index_dir=self.path)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[str]:
+        """Completions of what a user is typing: ``prefix`` with its last word completed
+        by words of the index, most useful first.
+
+        >>> ix.suggest("cong ng")                               # doctest: +SKIP
+        ['công nghệ', 'công nghiệp', 'công nghệ cao', ...]
+        """
+        from .analysis import PAIR
+        from .errors import QueryError
+        from .lexicon import FIELDS, lexicon_for
+        from .ranking import Ranker
+        from .suggest import complete
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise QueryError(f"The limit must be a positive whole number, not {limit!r}.")
+        searcher = self._current_searcher()
+        ranker = Ranker.for_searcher(searcher)
+
+        def pairs(left: str, right: str) -> int:
+            return sum(ranker.doc_frequency(name, f"{PAIR}{left} {right}") for name in FIELDS)
+
+        return complete(prefix or "", lexicon_for(searcher, self.path), pairs, limit)
 
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""

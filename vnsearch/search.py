@@ -27,7 +27,9 @@ from whoosh.util.times import long_to_datetime
 from .analysis import FOLDED, PAIR, Analysis, analyse
 from .documents import parse_date
 from .errors import QueryError
+from .expansion import expand, without_last_syllable
 from .highlight import highlight
+from .lexicon import lexicon_for
 from .normalize import has_diacritics
 from .ranking import Ranker, WeightedTerm
 from .restore import match_case, restore
@@ -206,13 +208,15 @@ FACETS = {"year": 4, "month": 7}
 
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
            sort: str = "relevance", fields=None, *, offset: int = 0,
-           facets=()) -> Results:
+           facets=(), prefix: bool = False, index_dir=None) -> Results:
     """Run ``query`` on a Whoosh searcher and return hits with highlighted snippets.
 
     ``date_from``/``date_to`` (a date, datetime or "YYYY-MM-DD") bound the publication
     date, inclusive; ``sort`` is "relevance" or "date" (newest first); ``fields``
     restricts the search to some of "title" and "body"; ``offset`` skips that many
-    hits (paging); ``facets`` names counts to make over all matches ("year", "month").
+    hits (paging); ``facets`` names counts to make over all matches ("year", "month");
+    ``prefix`` reads the last word as the beginning of a word (search-as-you-type).
+    ``index_dir`` is the index folder, where the lexicon of the index is cached.
     """
     started = perf_counter()
     if sort not in ("relevance", "date"):
@@ -236,7 +240,18 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
 
     analysis = analyse(parsed.text)
     restored = restore_query(parsed.text, ranker) if analysis.syllables else None
-    terms = weighted_terms(analysis, fields, analyse(restored) if restored else None)
+    # -- query expansion (vnsearch.expansion): prefix completions -------------------
+    # With ``prefix``, the last syllable is searched through its completions only.
+    prefix = prefix and bool(analysis.syllables) and _ends_in_free_text(query or "")
+    literal_text = parsed.text[:analysis.syllables[-1].start] if prefix else parsed.text
+    if prefix:
+        restored = restored[:len(literal_text)] if restored else None
+    expansion = expand(analysis, {name: FIELD_WEIGHTS.get(name, 1.0) for name in fields},
+                       lambda: lexicon_for(searcher, index_dir), prefix=prefix)
+    literal = without_last_syllable(analysis) if prefix else analysis
+    terms = weighted_terms(literal, fields, analyse(restored) if restored else None)
+    terms += expansion.terms
+    # -------------------------------------------------------------------------------
     required, excluded = [], []
     for text in parsed.phrases:
         phrase, phrase_terms = _phrase(text, fields)
@@ -273,11 +288,12 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
         top = heapq.nlargest(offset + limit, scores, key=scores.__getitem__)
     top = top[offset:]
 
-    highlight_terms = analyse(" ".join([restored or parsed.text, *parsed.phrases]))
+    highlight_terms = analyse(" ".join([restored or literal_text, *parsed.phrases]))
     hits = []
     for docnum in top:
         stored = searcher.stored_fields(docnum)
-        snippet, spans = highlight(stored.get("body", ""), highlight_terms)
+        snippet, spans = highlight(stored.get("body", ""), highlight_terms,
+                                   phrases=expansion.marks)
         hits.append(Hit(id=stored["id"], title=stored.get("title", ""),
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
@@ -285,6 +301,15 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     return Results(hits, query=query, restored=restored, total=len(scores),
                    offset=offset, facets=_facets(searcher, scores, facets),
                    took_ms=(perf_counter() - started) * 1000)
+
+
+def _ends_in_free_text(query: str) -> bool:
+    """Whether the last thing typed is a free word (not a phrase or an exclusion)."""
+    tokens = list(_TOKEN.finditer(query))
+    if not tokens or query[-1:].isspace():
+        return False
+    minus, phrase, _, word = tokens[-1].groups()
+    return word is not None and not (word.startswith("-") and len(word) > 1)
 
 
 _DAY = 86_400_000_000
