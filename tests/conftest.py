@@ -60,6 +60,13 @@ FEATURE_ARTICLES = [
      "body": "Khu công nghiệp thu hút đầu tư nước ngoài vào tỉnh."},
     {"id": "dau-tho", "title": "Giá dầu thô giảm", "date": "2022-04-14",
      "body": "Giá dầu thô thế giới giảm mạnh trong tuần qua."},
+] + [
+    # "chứng khoán" is common here, "chúng khoảng" said once (the ants): what "did you
+    # mean" needs to tell them apart.
+    {"id": f"phien-{day}", "title": f"Chứng khoán phiên {day} tháng 5", "date": f"2021-05-{day:02}",
+     "body": f"Chỉ số chứng khoán phiên ngày {day} biến động, cổ phiếu {name} dẫn dắt."}
+    for day, name in [(3, "thép"), (4, "dầu khí"), (5, "bán lẻ"), (6, "ngân hàng"),
+                      (7, "bất động sản"), (10, "công nghệ"), (11, "điện")]
 ]
 
 

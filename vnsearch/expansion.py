@@ -13,15 +13,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .analysis import FOLDED, PAIR, Analysis
-from .normalize import fold
+from .normalize import fold, has_diacritics
 from .ranking import WeightedTerm
+from .restore import match_case
+from .spelling import Speller, accented, correct, likely_reading, spelled
 from .suggest import prefix_expansions
+
+INDEX_FIELDS = ("title", "body")
+"""Fields whose words a query word is looked up in: "the index holds it"."""
+CORRECTION_WEIGHT = 0.4
+"""Weight of a corrected word's folded form (and its pairs with its neighbours) per
+field weight: below the 0.5 of a folded match of a word as typed."""
+FEW = 3
+"""A query finding fewer documents than this may be misspelt: look for a better one."""
+RARE_PAIR = 2
+"""Neighbouring query syllables in at most this many documents may be a misspelling."""
 
 PREFIX_WEIGHT = 0.5
 """Weight of each completion of a last word typed in part (``prefix=True``), per
 field weight: a folded syllable match's weight."""
 PREFIX_COMPLETIONS = 20
 """Completions of a partly typed last word that are searched, the most frequent."""
+SYNONYM_WEIGHT = 0.3
+"""Weight of a synonym phrase per field weight, below a folded syllable's (0.5) so the
+words typed rank first: "UBND" puts articles saying UBND above those saying "Ủy ban
+nhân dân"."""
 PREFIX_ALONE = 5
 """The same for a query of one partly typed word: each one's postings are long."""
 
@@ -30,18 +46,36 @@ PREFIX_ALONE = 5
 class Expansion:
     """Terms and marks a query gains beyond its literal words.
 
-    ``terms`` go to the ranker with the literal ones; ``marks`` are sequences of folded
-    syllables to highlight where they occur together in a document ("uy ban nhan dan"
-    for a query "UBND"); ``corrected`` is the query with its typos corrected, or None.
+    ``terms`` go to the ranker with the literal ones; ``phrases`` are groups of terms
+    that score only in documents matching all of a group (the adjacent syllable pairs
+    of a synonym phrase); ``marks`` are sequences of folded syllables to highlight
+    where they occur together in a document ("uy ban nhan dan" for a query "UBND");
+    ``corrected`` is the query with its typos corrected, or None.
     """
 
     terms: list[WeightedTerm] = field(default_factory=list)
+    phrases: list[list[WeightedTerm]] = field(default_factory=list)
     marks: list[tuple[str, ...]] = field(default_factory=list)
     corrected: str | None = None
+    corrections: dict[int, str] = field(default_factory=dict)
+    """Position of a corrected syllable → its correction as the index spells it."""
+
+    def add_phrase_scores(self, scores: dict, score) -> dict:
+        """Add the phrases' scores to ``scores`` (docnum → score), where ``score(terms)``
+        scores some terms (:meth:`vnsearch.ranking.Ranker.score`)."""
+        for group in self.phrases:
+            parts = [score([term]) for term in group]
+            if not parts or not all(parts):
+                continue
+            common = set(min(parts, key=len)).intersection(*parts)
+            for docnum in common:
+                scores[docnum] = scores.get(docnum, 0.0) + sum(p[docnum] for p in parts)
+        return scores
 
 
 def expand(analysis: Analysis, fields: dict[str, float], lexicon: Callable,
-           *, prefix: bool = False) -> Expansion:
+           *, prefix: bool = False, thesaurus=None, frequency: Callable | None = None,
+           text: str = "") -> Expansion:
     """The extra terms of an analysed query.
 
     ``fields`` maps each field searched to its weight; ``lexicon()`` returns the
@@ -49,12 +83,127 @@ def expand(analysis: Analysis, fields: dict[str, float], lexicon: Callable,
     the slow part). With ``prefix``, the last syllable is also read as the beginning of
     a word: its most frequent completions are searched, those that follow the
     syllable before it in a document scoring more (through the syllable pair).
+    ``thesaurus`` (a :class:`vnsearch.synonyms.Thesaurus`) adds the synonyms of the
+    phrases it knows in the query. With ``frequency(field, term)`` (document frequency
+    of an index term), words the index does not hold are corrected
+    (:func:`vnsearch.spelling.correct`) and ``corrected`` is ``text`` (the string
+    analysed) with the corrections.
     """
     out = Expansion()
     syllables = analysis.syllables
+    if frequency is not None and syllables:
+        typed = syllables[:-1] if prefix else syllables
+        _correct(out, typed, fields, lexicon, frequency, text)
     if prefix and syllables:
         _expand_prefix(out, syllables, fields, lexicon())
+    if thesaurus is not None and syllables:
+        _expand_synonyms(out, syllables, fields, thesaurus)
     return out
+
+
+def _expand_synonyms(out, syllables, fields, thesaurus):
+    """Each synonym of a phrase of the query, as one term or as a phrase: the pairs
+    of adjacent syllables, all required, or its syllables when the index cannot hold
+    them as pairs ("GD&ĐT"). Its weight is shared among its terms."""
+    for match in thesaurus.find([s.text for s in syllables], [s.folded for s in syllables]):
+        for phrase in match.others:
+            out.marks.append(phrase.folded)
+            if len(phrase.exact) > 1 and phrase.joined:
+                forms = [f"{PAIR}{a} {b}" for a, b in zip(phrase.folded, phrase.folded[1:])]
+            else:
+                forms = [exact if has_diacritics(exact) else FOLDED + folded
+                         for exact, folded in zip(phrase.exact, phrase.folded)]
+            for name, weight in fields.items():
+                share = weight * SYNONYM_WEIGHT / len(forms)
+                terms = [WeightedTerm(name, form, share) for form in forms]
+                if len(terms) == 1:
+                    out.terms.extend(terms)
+                else:
+                    out.phrases.append(terms)
+
+
+def _known(frequency):
+    def known(folded: str) -> int:
+        return sum(frequency(name, FOLDED + folded) for name in INDEX_FIELDS)
+    return known
+
+
+def _pairs(frequency):
+    def pair_frequency(left: str, right: str) -> int:
+        return sum(frequency(name, f"{PAIR}{left} {right}") for name in INDEX_FIELDS)
+    return pair_frequency
+
+
+def speller_for(lexicon) -> Speller:
+    """The speller of a lexicon, made once (it indexes every syllable's deletions)."""
+    speller = getattr(lexicon, "speller", None)
+    if speller is None:
+        speller = lexicon.speller = Speller(lexicon.folded_syllables())
+    return speller
+
+
+def _correct(out, syllables, fields, lexicon, frequency, text):
+    folded = [s.folded for s in syllables]
+    known = _known(frequency)
+    if all(not s.isalpha() or len(s) < 4 or known(s) for s in folded):
+        return  # the usual case: no need to read the lexicon
+    found = lexicon()
+    corrections = correct(folded, known, speller_for(found), _pairs(frequency))
+    for position, candidate in corrections.items():
+        out.corrections[position] = spelled(candidate, syllables[position].text, found)
+        out.marks.append((candidate,))
+        for name, weight in fields.items():
+            share = weight * CORRECTION_WEIGHT
+            out.terms.append(WeightedTerm(name, FOLDED + candidate, share))
+            if position > 0:
+                out.terms.append(WeightedTerm(
+                    name, f"{PAIR}{folded[position - 1]} {candidate}", share))
+            if position + 1 < len(folded):
+                out.terms.append(WeightedTerm(
+                    name, f"{PAIR}{candidate} {folded[position + 1]}", share))
+    if corrections:
+        out.corrected = rewrite(text, syllables, out.corrections)
+
+
+def rewrite(text: str, syllables, replacements: dict[int, str]) -> str:
+    """``text`` with some syllables replaced (position → new syllable), in the case
+    they were typed in."""
+    pieces, last = [], 0
+    for position, new in sorted(replacements.items()):
+        syllable = syllables[position]
+        pieces.append(text[last:syllable.start])
+        pieces.append(match_case(new, text[syllable.start:syllable.end]))
+        last = syllable.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def did_you_mean(analysis: Analysis, text: str, total: int, frequency: Callable,
+                 lexicon: Callable, corrections: dict[int, str] | None = None) -> str | None:
+    """A likelier query than ``text`` (what ``analysis`` analysed), or None.
+
+    Looked for only when the query may be misspelt: it finds fewer than :data:`FEW`
+    documents, two of its neighbouring syllables are rarely together, or a word had
+    to be corrected. See :func:`vnsearch.spelling.likely_reading`.
+    """
+    syllables = analysis.syllables
+    if not syllables or len(syllables) > 6:
+        return None
+    corrections = corrections or {}
+    folded = [fold(corrections[i]) if i in corrections else s.folded
+              for i, s in enumerate(syllables)]
+    pair_frequency = _pairs(frequency)
+    if total >= FEW and not corrections and all(
+            pair_frequency(a, b) > RARE_PAIR for a, b in zip(folded, folded[1:])):
+        return None
+    found = lexicon()
+    path = likely_reading(folded, found.folded_frequency, speller_for(found), pair_frequency)
+    if path is None:
+        return None
+    typed = [corrections.get(i, s.text) for i, s in enumerate(syllables)]
+    words = accented(path, typed, found)
+    suggestion = rewrite(text, syllables, dict(enumerate(words)))
+    return suggestion if suggestion.lower() != text.lower() else None
 
 
 def without_last_syllable(analysis: Analysis) -> Analysis:

@@ -27,9 +27,10 @@ from whoosh.util.times import long_to_datetime
 from .analysis import FOLDED, PAIR, Analysis, analyse
 from .documents import parse_date
 from .errors import QueryError
-from .expansion import expand, without_last_syllable
+from .expansion import did_you_mean, expand, without_last_syllable
 from .highlight import highlight
 from .lexicon import lexicon_for
+from .synonyms import thesaurus_for
 from .normalize import has_diacritics
 from .ranking import Ranker, WeightedTerm
 from .restore import match_case, restore
@@ -208,15 +209,19 @@ FACETS = {"year": 4, "month": 7}
 
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
            sort: str = "relevance", fields=None, *, offset: int = 0,
-           facets=(), prefix: bool = False, index_dir=None) -> Results:
+           facets=(), prefix: bool = False, synonyms: bool = True,
+           typos: bool = True, index_dir=None) -> Results:
     """Run ``query`` on a Whoosh searcher and return hits with highlighted snippets.
 
     ``date_from``/``date_to`` (a date, datetime or "YYYY-MM-DD") bound the publication
     date, inclusive; ``sort`` is "relevance" or "date" (newest first); ``fields``
     restricts the search to some of "title" and "body"; ``offset`` skips that many
     hits (paging); ``facets`` names counts to make over all matches ("year", "month");
-    ``prefix`` reads the last word as the beginning of a word (search-as-you-type).
-    ``index_dir`` is the index folder, where the lexicon of the index is cached.
+    ``prefix`` reads the last word as the beginning of a word (search-as-you-type);
+    ``synonyms`` searches the abbreviations and synonyms of what was typed too;
+    ``typos`` corrects words the index does not hold and suggests a likelier query
+    (``corrected``, ``suggestion``).
+    ``index_dir`` is the index folder: the user's synonyms and the lexicon cache.
     """
     started = perf_counter()
     if sort not in ("relevance", "date"):
@@ -247,7 +252,10 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     if prefix:
         restored = restored[:len(literal_text)] if restored else None
     expansion = expand(analysis, {name: FIELD_WEIGHTS.get(name, 1.0) for name in fields},
-                       lambda: lexicon_for(searcher, index_dir), prefix=prefix)
+                       lambda: lexicon_for(searcher, index_dir), prefix=prefix,
+                       thesaurus=thesaurus_for(index_dir) if synonyms else None,
+                       frequency=ranker.doc_frequency if typos else None,
+                       text=parsed.text)
     literal = without_last_syllable(analysis) if prefix else analysis
     terms = weighted_terms(literal, fields, analyse(restored) if restored else None)
     terms += expansion.terms
@@ -265,6 +273,7 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
 
     if terms:
         scores = ranker.score(_merge(terms))
+        scores = expansion.add_phrase_scores(scores, ranker.score)  # synonym phrases
     else:  # only exclusions: everything else matches
         scores = dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
     for phrase in required:
@@ -298,9 +307,25 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
+    suggestion = did_you_mean(literal, literal_text, len(scores), ranker.doc_frequency,
+                              lambda: lexicon_for(searcher, index_dir),
+                              expansion.corrections) if typos else None
     return Results(hits, query=query, restored=restored, total=len(scores),
+                   corrected=_in_query(query, parsed.text, expansion.corrected),
+                   suggestion=_in_query(query, parsed.text, suggestion),
                    offset=offset, facets=_facets(searcher, scores, facets),
                    took_ms=(perf_counter() - started) * 1000)
+
+
+def _in_query(query: str, text: str, new_text: str | None) -> str | None:
+    """The whole query with its free text replaced (phrases and exclusions kept)."""
+    if new_text is None:
+        return None
+    if (query or "").strip() == text:
+        return new_text
+    parsed = parse_query(query)
+    return " ".join([new_text, *(f'"{p}"' for p in parsed.phrases),
+                     *(f"-{e}" if " " not in e else f'-"{e}"' for e in parsed.excluded)]).strip()
 
 
 def _ends_in_free_text(query: str) -> bool:
