@@ -88,7 +88,8 @@ def test_prefix_search_uses_the_word_before(features_index):
 def test_prefix_search_keeps_typed_diacritics(features_index):
     # "chứng kh" completes to "chứng khoán", not to "chúng khoảng".
     found = ids(features_index.search("chứng kh", prefix=True))
-    assert set(found[:2]) == {"chung-khoan", "chung-khoan-2"}
+    assert all(f.startswith(("chung-khoan", "phien-")) for f in found[:9])
+    assert found.index("kien") >= 9
 
 
 def test_without_prefix_a_partial_word_is_just_a_word(features_index):

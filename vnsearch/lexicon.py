@@ -28,7 +28,7 @@ from .normalize import fold
 FIELDS = ("title", "body")
 CACHE_FOLDER = "lexicon"
 """Folder of the index holding the lexicon cache file of the live state."""
-_FORMAT = 1
+_FORMAT = 2
 SORT_FROM = 256
 """Ranges of entries at least this long have their frequency order remembered."""
 
@@ -47,12 +47,15 @@ class Lexicon:
     11
     """
 
-    def __init__(self, entries: list[tuple[str, str, int]]):
+    def __init__(self, entries: list[tuple[str, str, int]], *, _sums=None):
         self.entries = entries
         self.keys = [key for key, _, _ in entries]
+        self._sorted: dict[str, list] = {}
+        if _sums is not None:  # read from the cache file
+            self._exact, self._folded = _sums
+            return
         self._folded: dict[str, int] = {}
         self._exact: dict[str, int] = {}
-        self._sorted: dict[str, list] = {}
         for key, text, df in entries:
             self._exact[text] = self._exact.get(text, 0) + df
             if " " not in key:
@@ -212,9 +215,10 @@ def _state_key(searcher) -> str:
 def _load(path: Path) -> Lexicon | None:
     try:
         with open(path, "rb") as file:
-            entries = pickle.load(file)
-        return Lexicon(entries)
-    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            entries, exact, folded = pickle.load(file)
+        return Lexicon(entries, _sums=(exact, folded))
+    except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError,
+            pickle.UnpicklingError):
         return None
 
 
@@ -224,7 +228,8 @@ def _save(path: Path, lexicon: Lexicon) -> None:
         path.parent.mkdir(exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         with open(temporary, "wb") as file:
-            pickle.dump(lexicon.entries, file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((lexicon.entries, lexicon._exact, lexicon._folded), file,
+                        protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
         for old in path.parent.glob("*.pickle"):
             if old != path:

@@ -20,6 +20,8 @@ from .normalize import fold, has_diacritics, normalize
 
 CONTEXT = 3
 """At most this many words before the last one can be part of a completion."""
+CHECKED = 5
+"""Lone completions looked up beyond those needed, in case some are not supported."""
 SCAN = 5_000
 """Entries read for one completion key at most (a one-letter prefix has thousands)."""
 
@@ -75,15 +77,18 @@ def complete(text: str, lexicon, pair_frequency: Callable[[str, str], int] | Non
         if not key.strip():
             continue
         lone = taken == 0 and first > 0
-        wanted = limit * 3 if lone and pair_frequency is not None else limit
+        wanted = limit + CHECKED if lone and pair_frequency is not None else limit
         candidates = _matching(lexicon, key, words, typed.partial, wanted)
         if lone and pair_frequency is not None:
+            # Each check is an index lookup: stop once enough are supported.
             before = fold(typed.syllables[first - 1])
             supported = []
             for df, completion in candidates:
                 pairs = pair_frequency(before, fold(completion.split(" ")[0]))
                 if pairs > 0:
                     supported.append((pairs, completion))
+                    if len(supported) >= limit - len(found):
+                        break
             candidates = sorted(supported, key=lambda item: -item[0])
         prefix = typed.text[:typed.spans[first][0]] if first < last else typed.text
         typed_words = typed.text[typed.spans[first][0]:].split() if first < last else []
