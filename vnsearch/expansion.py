@@ -122,9 +122,17 @@ def _expand_synonyms(out, syllables, fields, thesaurus):
                     out.phrases.append(terms)
 
 
-def _known(frequency):
+def _known(frequency, first=()):
+    """Whether the index holds a folded syllable, asking the fields searched first
+    (their frequencies were just looked up to score the query)."""
+    order = list(dict.fromkeys([*first, *INDEX_FIELDS]))
+
     def known(folded: str) -> int:
-        return sum(frequency(name, FOLDED + folded) for name in INDEX_FIELDS)
+        for name in order:
+            found = frequency(name, FOLDED + folded)
+            if found:
+                return found
+        return 0
     return known
 
 
@@ -144,7 +152,7 @@ def speller_for(lexicon) -> Speller:
 
 def _correct(out, syllables, fields, lexicon, frequency, text):
     folded = [s.folded for s in syllables]
-    known = _known(frequency)
+    known = _known(frequency, fields)
     if all(not s.isalpha() or len(s) < 4 or known(s) for s in folded):
         return  # the usual case: no need to read the lexicon
     found = lexicon()
@@ -202,6 +210,14 @@ def did_you_mean(analysis: Analysis, text: str, total: int, frequency: Callable,
         return None
     typed = [corrections.get(i, s.text) for i, s in enumerate(syllables)]
     words = accented(path, typed, found)
+    for position, (word, syllable) in enumerate(zip(words, syllables)):
+        # A syllable typed with diacritics changes only into a word the index holds
+        # with a neighbour ("chứng khoáng" → "chứng khoán"): folded pairs mix tones,
+        # "các nhánh" is not "các nhấn" because "các nhân" is common.
+        if word != syllable.text and syllable.text != syllable.folded and not any(
+                found.frequency(" ".join(words[a:a + 2])) for a in (position - 1, position)
+                if 0 <= a and a + 1 < len(words)):
+            return None
     suggestion = rewrite(text, syllables, dict(enumerate(words)))
     return suggestion if suggestion.lower() != text.lower() else None
 

@@ -38,6 +38,8 @@ EDIT_COST = 5.0
 """What changing a syllable by one edit costs a reading (natural log: 1 in 150)."""
 CONFUSION_COST = 1.0
 """What changing a syllable to a spelling often confused with it costs (1 in 2.7)."""
+MIN_SUPPORT = 3
+"""Documents in which a changed syllable must stand beside one of its neighbours."""
 MARGIN = 1.5
 """How much likelier (natural log: 4.5 times) a reading must be than the query as
 typed to be suggested."""
@@ -98,6 +100,12 @@ class Speller:
     def __init__(self, frequencies: dict[str, int]):
         self.frequencies = frequencies
         self._deletions: dict[str, list[str]] | None = None
+
+    def total(self) -> int:
+        """All the frequencies added up (at least 1)."""
+        if not hasattr(self, "_total"):
+            self._total = max(1, sum(self.frequencies.values()))
+        return self._total
 
     def _index(self):
         if self._deletions is None:
@@ -208,12 +216,15 @@ def likely_reading(folded: list[str], frequency: Callable[[str], int], speller: 
                     options[candidate] = CONFUSION_COST
         lattice.append(options)
 
+    total = speller.total()
+
     def start(word):
         return math.log(frequency(word) + 0.5)
 
     def step(previous, word):
-        # log P(word | previous), from the index's pairs of neighbouring syllables
-        return (math.log(pair_frequency(previous, word) + 0.1)
+        # log P(word | previous) from the index's pairs of neighbouring syllables,
+        # backing off to how common the word is when the pair is unseen
+        return (math.log(pair_frequency(previous, word) + (frequency(word) + 0.5) / total)
                 - math.log(frequency(previous) + 1.0))
 
     paths = {word: (start(word) - cost, [word]) for word, cost in lattice[0].items()}
@@ -225,6 +236,14 @@ def likely_reading(folded: list[str], frequency: Callable[[str], int], speller: 
     score, path = max(paths.values(), key=lambda item: item[0])
     if path == folded or score - typed_score < MARGIN:
         return None
+    for position, (word, typed) in enumerate(zip(path, folded)):
+        # A change must stand beside a neighbour the way the index has it, often.
+        if word != typed and not any(
+                pair_frequency(a, b) >= MIN_SUPPORT for a, b in
+                ((path[position - 1], word) if position else (None, None),
+                 (word, path[position + 1]) if position + 1 < len(path) else (None, None))
+                if a is not None):
+            return None
     return path
 
 
