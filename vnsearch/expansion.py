@@ -34,7 +34,7 @@ PREFIX_WEIGHT = 0.5
 field weight: a folded syllable match's weight."""
 PREFIX_COMPLETIONS = 20
 """Completions of a partly typed last word that are searched, the most frequent."""
-SYNONYM_WEIGHT = 0.3
+SYNONYM_WEIGHT = 0.2
 """Weight of a synonym phrase per field weight, below a folded syllable's (0.5) so the
 words typed rank first: "UBND" puts articles saying UBND above those saying "Ủy ban
 nhân dân"."""
