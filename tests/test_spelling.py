@@ -3,7 +3,7 @@
 import pytest
 
 from vnsearch.lexicon import Lexicon
-from vnsearch.spelling import (Speller, accented, allowed_edits, confusions, correct,
+from vnsearch.spelling import (Speller, accented, allowed_edits, confusions, correct, telex,
                                distance, is_syllable, likely_reading)
 
 from conftest import ids
@@ -143,3 +143,27 @@ def test_did_you_mean(features_index, typed, meant):
                                    "con chó"])
 def test_no_suggestion_for_a_query_the_index_supports(features_index, query):
     assert features_index.search(query).suggestion is None
+
+
+@pytest.mark.parametrize("typed, meant", [("vieetj", "việt"), ("dduowngf", "đường"),
+                                          ("nguoiwf", "người"), ("chos", "chó"),
+                                          ("khoong", "không"), ("truwowngf", "trường")])
+def test_telex_keys_typed_without_an_input_method(typed, meant):
+    assert telex(typed) == meant
+
+
+@pytest.mark.parametrize("typed", ["vinamilk", "tag", "nam", "xyzw", "brows"])
+def test_telex_leaves_other_words(typed):
+    assert telex(typed) is None
+
+
+def test_a_telex_typed_query_finds_the_exact_words(features_index):
+    results = features_index.search("chos trung thanhf")
+    assert results.corrected == "chó trung thành" and ids(results)[0] == "cho"
+    # the exact syllable is meant: "chó" marks, not every "cho"
+    assert "choe" not in ids(results)
+
+
+def test_a_correction_keeps_the_tone_typed(features_index):
+    results = features_index.search("chứng khoám")
+    assert results.corrected == "chứng khoán"

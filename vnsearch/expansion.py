@@ -16,7 +16,7 @@ from .analysis import FOLDED, PAIR, Analysis
 from .normalize import fold, has_diacritics
 from .ranking import WeightedTerm
 from .restore import match_case
-from .spelling import Speller, accented, correct, likely_reading, spelled
+from .spelling import Speller, accented, correct, likely_reading, spelled, telex, tone
 from .suggest import prefix_expansions
 
 INDEX_FIELDS = ("title", "body")
@@ -24,6 +24,10 @@ INDEX_FIELDS = ("title", "body")
 CORRECTION_WEIGHT = 0.4
 """Weight of a corrected word's folded form (and its pairs with its neighbours) per
 field weight: below the 0.5 of a folded match of a word as typed."""
+EXACT_CORRECTION_WEIGHT = 1.0
+"""Weight of the exact syllable a correction spells, when it is the syllable a Telex-
+typed word spells ("vieetj" → "việt") or keeps the tone typed ("Phúk" → "Phúc"), per
+field weight: less than a typed exact match (1.5), since it is still a guess."""
 FEW = 3
 """A query finding fewer documents than this may be misspelt: look for a better one."""
 RARE_PAIR = 2
@@ -50,7 +54,8 @@ class Expansion:
     that score only in documents matching all of a group (the adjacent syllable pairs
     of a synonym phrase); ``marks`` are sequences of folded syllables to highlight
     where they occur together in a document ("uy ban nhan dan" for a query "UBND");
-    ``corrected`` is the query with its typos corrected, or None.
+    ``corrected`` is the query with its typos corrected, or None; ``corrections``
+    the corrected syllables by position (highlighting marks them as corrected).
     """
 
     terms: list[WeightedTerm] = field(default_factory=list)
@@ -153,16 +158,27 @@ def speller_for(lexicon) -> Speller:
 def _correct(out, syllables, fields, lexicon, frequency, text):
     folded = [s.folded for s in syllables]
     known = _known(frequency, fields)
-    if all(not s.isalpha() or len(s) < 4 or known(s) for s in folded):
+    if all(not s.isalpha() or known(s) or (len(s) < 4 and telex(s) is None)
+           for s in folded):
         return  # the usual case: no need to read the lexicon
     found = lexicon()
     corrections = correct(folded, known, speller_for(found), _pairs(frequency))
     for position, candidate in corrections.items():
-        out.corrections[position] = spelled(candidate, syllables[position].text, found)
-        out.marks.append((candidate,))
+        typed = syllables[position].text
+        telexed = has_diacritics(candidate)  # Telex decoded: the very syllable meant
+        out.corrections[position] = candidate if telexed else spelled(candidate, typed, found)
+        # The exact syllable counts when it is certain (Telex) or keeps the tone typed
+        # ("Phúk" → "Phúc"); otherwise every reading of the correction does.
+        exact = telexed or (typed != syllables[position].folded
+                            and tone(out.corrections[position]) == tone(typed))
+        candidate = fold(candidate)
         for name, weight in fields.items():
             share = weight * CORRECTION_WEIGHT
-            out.terms.append(WeightedTerm(name, FOLDED + candidate, share))
+            if exact:
+                out.terms.append(WeightedTerm(name, out.corrections[position],
+                                              weight * EXACT_CORRECTION_WEIGHT))
+            if not telexed:
+                out.terms.append(WeightedTerm(name, FOLDED + candidate, share))
             if position > 0:
                 out.terms.append(WeightedTerm(
                     name, f"{PAIR}{folded[position - 1]} {candidate}", share))

@@ -27,7 +27,7 @@ from whoosh.util.times import long_to_datetime
 from .analysis import FOLDED, PAIR, Analysis, analyse
 from .documents import parse_date
 from .errors import QueryError
-from .expansion import did_you_mean, expand, without_last_syllable
+from .expansion import did_you_mean, expand, rewrite, without_last_syllable
 from .highlight import highlight
 from .lexicon import lexicon_for
 from .synonyms import thesaurus_for
@@ -297,7 +297,10 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
         top = heapq.nlargest(offset + limit, scores, key=scores.__getitem__)
     top = top[offset:]
 
-    highlight_terms = analyse(" ".join([restored or literal_text, *parsed.phrases]))
+    shown = restored or literal_text  # what highlighting marks: as corrected, if it was
+    if expansion.corrections:
+        shown = rewrite(literal_text, literal.syllables, expansion.corrections)
+    highlight_terms = analyse(" ".join([shown, *parsed.phrases]))
     hits = []
     for docnum in top:
         stored = searcher.stored_fields(docnum)

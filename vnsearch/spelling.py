@@ -23,7 +23,7 @@ import math
 import unicodedata
 from collections.abc import Callable
 
-from .normalize import fold
+from .normalize import fold, normalize
 from .restore import restore
 
 MAX_SUGGEST_SYLLABLES = 6
@@ -159,9 +159,55 @@ def confusions(folded: str) -> set[str]:
     return out
 
 
+_TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_TELEX_MARKS = [("uow", "ươ"), ("uwow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"),
+                ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"), ("dd", "đ")]
+_VOWEL_LETTERS = set("aeiouy")
+
+
+def telex(word: str) -> str | None:
+    """The syllable a word typed with the Telex keys but no input method means, if any:
+    "vieetj" → "việt", "dduowngf" → "đường", "nguoiwf" → "người".
+
+    >>> telex("vieetj"), telex("thoong"), telex("vinamilk")
+    ('việt', 'thông', None)
+    """
+    if not word.isascii() or not word.isalpha() or len(word) < 2:
+        return None
+    word = word.lower()
+    first_vowel = next((i for i, c in enumerate(word) if c in _VOWEL_LETTERS), None)
+    if first_vowel is None:
+        return None
+    tone = ""
+    keys = [i for i, c in enumerate(word) if c in _TELEX_TONES and i > first_vowel]
+    if keys:
+        tone = _TELEX_TONES[word[keys[-1]]]
+        word = word[:keys[-1]] + word[keys[-1] + 1:]
+    changed = bool(tone)
+    for typed, letter in _TELEX_MARKS:
+        if typed in word:
+            word = word.replace(typed, letter, 1)
+            changed = True
+    if "w" in word:  # a w typed once for the whole group: "nguoiwf", "tuw"
+        word = word.replace("w", "", 1)
+        for plain, horned in (("uo", "ươ"), ("o", "ơ"), ("u", "ư"), ("a", "ă")):
+            if plain in word:
+                word = word.replace(plain, horned, 1)
+                changed = True
+                break
+        if "w" in word:
+            return None
+    if not changed or not is_syllable(fold(word)):
+        return None
+    vowel = next(i for i, c in enumerate(word) if fold(c) in _VOWEL_LETTERS)
+    marked = word[:vowel + 1] + tone + word[vowel + 1:]
+    return normalize(unicodedata.normalize("NFC", marked))
+
+
 def correct(folded: list[str], known: Callable[[str], int], speller: Speller,
             pair_frequency: Callable[[str, str], int]) -> dict[int, str]:
-    """Corrections of the syllables the index does not hold: position → folded word.
+    """Corrections of the syllables the index does not hold: position → folded word,
+    or the exact syllable meant when the word was typed with Telex keys ("vieetj").
 
     ``known(folded)`` is how many documents hold a folded syllable; a word held by any
     is never corrected. Candidates are ranked by how common they are and how often
@@ -170,9 +216,13 @@ def correct(folded: list[str], known: Callable[[str], int], speller: Speller,
     out = {}
     for position, word in enumerate(folded):
         edits = allowed_edits(word)
-        if not edits or not word.isalpha() or known(word) > 0:
+        if not word.isalpha() or known(word) > 0 or (not edits and telex(word) is None):
             continue
         best = None
+        meant = telex(word)
+        if meant is not None and known(fold(meant)) > 0:
+            out[position] = meant  # typed with Telex keys but no input method: exact
+            continue
         for candidate, d in speller.near(word, edits):
             support = 0
             if position > 0:
@@ -260,9 +310,9 @@ def accented(path: list[str], typed: list[str], lexicon) -> list[str]:
         if fold(original) == folded and original != folded:
             out.append(original)  # typed with marks, and still the same word
             continue
-        tone = _tone(original)
-        if tone:
-            same_tone = [text for text, df in lexicon.exact_forms(folded) if _tone(text) == tone]
+        mark = tone(original)
+        if mark:
+            same_tone = [text for text, df in lexicon.exact_forms(folded) if tone(text) == mark]
             if same_tone:
                 out.append(same_tone[0])
                 continue
@@ -273,12 +323,13 @@ def accented(path: list[str], typed: list[str], lexicon) -> list[str]:
 def spelled(folded: str, typed: str, lexicon) -> str:
     """The index's most common spelling of a folded word, with the typed tone if any."""
     forms = lexicon.exact_forms(folded)
-    tone = _tone(typed)
+    mark = tone(typed)
     for text, _ in forms:
-        if tone and _tone(text) == tone:
+        if mark and tone(text) == mark:
             return text
     return forms[0][0] if forms else folded
 
 
-def _tone(syllable: str) -> str:
+def tone(syllable: str) -> str:
+    """The tone mark of a syllable ("" for none): "phúc" and "phúk" share theirs."""
     return "".join(c for c in unicodedata.normalize("NFD", syllable) if c in _TONE_MARKS)
