@@ -28,8 +28,24 @@ def match_spans(text: str, query: Analysis, phrases=()) -> list[tuple[int, int, 
     if not (exact or folded_only or phrases) or not text:
         return []
     normalised, offsets = normalize_with_offsets(text)
+    if phrases:
+        return _with_phrases(normalised, offsets, exact, folded_only, phrases)
     spans = []
-    found = []
+    for match in _SYLLABLE.finditer(normalised):
+        word = match.group().lower()
+        folded = fold(word)
+        if folded in folded_only or word in exact:
+            start, end = match.span()
+            if offsets is not None:
+                start, end = offsets[start], offsets[end]
+            spans.append((start, end, folded))
+    return spans
+
+
+def _with_phrases(normalised, offsets, exact, folded_only, phrases):
+    """:func:`match_spans` when phrases are marked too: every syllable is kept, to
+    find where the phrases' syllables follow each other."""
+    found, spans, marked = [], [], set()
     for match in _SYLLABLE.finditer(normalised):
         word = match.group().lower()
         folded = fold(word)
@@ -39,14 +55,7 @@ def match_spans(text: str, query: Analysis, phrases=()) -> list[tuple[int, int, 
         found.append((start, end, folded))
         if folded in folded_only or word in exact:
             spans.append((start, end, folded))
-    if phrases:
-        spans = _with_phrases(spans, found, phrases)
-    return spans
-
-
-def _with_phrases(spans, found, phrases):
-    """``spans`` plus the syllables of ``found`` where a phrase occurs."""
-    marked = {span[0] for span in spans}
+            marked.add(start)
     first_syllables = {}
     for phrase in phrases:
         if phrase:
