@@ -30,10 +30,10 @@ from .errors import QueryError
 from .expansion import did_you_mean, expand, rewrite, without_last_syllable
 from .highlight import highlight
 from .lexicon import lexicon_for
-from .synonyms import thesaurus_for
 from .normalize import has_diacritics
 from .ranking import Ranker, WeightedTerm
 from .restore import match_case, restore
+from .synonyms import thesaurus_for
 
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
@@ -245,7 +245,7 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
 
     analysis = analyse(parsed.text)
     restored = restore_query(parsed.text, ranker) if analysis.syllables else None
-    # -- query expansion (vnsearch.expansion): prefix completions -------------------
+    # -- query expansion (vnsearch.expansion): completions, corrections, synonyms ---
     # With ``prefix``, the last syllable is searched through its completions only.
     prefix = prefix and bool(analysis.syllables) and _ends_in_free_text(query or "")
     literal_text = parsed.text[:analysis.syllables[-1].start] if prefix else parsed.text
