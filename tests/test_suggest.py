@@ -112,3 +112,13 @@ def test_cli_suggest(features_index):
     result = runner.invoke(cli, ["suggest", "cong ng", "--json", "-n", "1",
                                  "--index", str(features_index.path)])
     assert result.exit_code == 0 and result.output in ('["công nghệ"]\n', '["công nghiệp"]\n')
+
+
+def test_completions_follow_changes_to_the_index(tmp_path):
+    from vnsearch import Index
+    index = Index.create(tmp_path / "index")
+    index.add([{"id": "1", "title": "Giá dầu thô", "body": "Giá dầu thô giảm."}])
+    assert index.suggest("Vietj") == []
+    index.add([{"id": "2", "title": "Vietjet mở đường bay", "body": "Hãng Vietjet bay."}])
+    assert index.suggest("Vietj") == ["Vietjet"]
+    assert len(list((tmp_path / "index" / "lexicon").glob("*.pickle"))) == 1
