@@ -12,7 +12,8 @@ Names are loaded on first use, so ``vnsearch --help`` and ``import vnsearch`` st
 from importlib import import_module
 
 from .errors import (DocumentError, IndexBusyError, IndexExistsError,
-                     IndexNotFoundError, IndexVersionError, QueryError, VnsearchError)
+                     IndexNotFoundError, IndexVersionError, QueryError, SynonymError,
+                     VnsearchError)
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,8 @@ _LAZY = {
 
 __all__ = ["Index", "IndexReport", "IndexInfo", "Document", "Hit", "Results",
            "VnsearchError", "DocumentError", "IndexBusyError", "IndexExistsError",
-           "IndexNotFoundError", "IndexVersionError", "QueryError", "__version__"]
+           "IndexNotFoundError", "IndexVersionError", "QueryError", "SynonymError",
+           "__version__"]
 
 
 def __getattr__(name):

@@ -15,17 +15,21 @@ SNIPPET_CHARS = 240
 _SYLLABLE = re.compile(r"\w+")
 
 
-def match_spans(text: str, query: Analysis) -> list[tuple[int, int, str]]:
+def match_spans(text: str, query: Analysis, phrases=()) -> list[tuple[int, int, str]]:
     """``(start, end, folded)`` for every syllable of ``text`` the query matches.
 
     A query syllable typed with diacritics marks only that exact syllable ("thông",
     not "thống"); one typed without marks every accented reading ("dau": "dầu").
+    ``phrases`` are sequences of folded syllables also marked, where they occur
+    together: what a synonym, a correction or a completion matched.
     """
     exact = {s.text for s in query.syllables if s.text != s.folded}
     folded_only = {s.folded for s in query.syllables if s.text == s.folded}
-    if not (exact or folded_only) or not text:
+    if not (exact or folded_only or phrases) or not text:
         return []
     normalised, offsets = normalize_with_offsets(text)
+    if phrases:
+        return _with_phrases(normalised, offsets, exact, folded_only, phrases)
     spans = []
     for match in _SYLLABLE.finditer(normalised):
         word = match.group().lower()
@@ -38,16 +42,45 @@ def match_spans(text: str, query: Analysis) -> list[tuple[int, int, str]]:
     return spans
 
 
-def highlight(text: str, query: Analysis, width: int = SNIPPET_CHARS):
+def _with_phrases(normalised, offsets, exact, folded_only, phrases):
+    """:func:`match_spans` when phrases are marked too: every syllable is kept, to
+    find where the phrases' syllables follow each other."""
+    found, spans, marked = [], [], set()
+    for match in _SYLLABLE.finditer(normalised):
+        word = match.group().lower()
+        folded = fold(word)
+        start, end = match.span()
+        if offsets is not None:
+            start, end = offsets[start], offsets[end]
+        found.append((start, end, folded))
+        if folded in folded_only or word in exact:
+            spans.append((start, end, folded))
+            marked.add(start)
+    first_syllables = {}
+    for phrase in phrases:
+        if phrase:
+            first_syllables.setdefault(phrase[0], []).append(phrase)
+    extra = []
+    for index, (_, _, folded) in enumerate(found):
+        for phrase in first_syllables.get(folded, ()):
+            run = found[index:index + len(phrase)]
+            if tuple(f for _, _, f in run) == phrase:
+                extra.extend(s for s in run if s[0] not in marked)
+                marked.update(s[0] for s in run)
+    return sorted(spans + extra) if extra else spans
+
+
+def highlight(text: str, query: Analysis, width: int = SNIPPET_CHARS, phrases=()):
     """The best passage of ``text`` (about ``width`` characters) and its marked spans.
 
     Returns ``(snippet, spans)`` with spans as ``(start, end)`` offsets into the
     snippet. The passage is the one holding the most distinct query syllables.
+    ``phrases`` are marked too (see :func:`match_spans`).
 
     >>> highlight("Giá dầu khí tăng.", analyse("dau khi"))     # doctest: +SKIP
     ('Giá dầu khí tăng.', [(4, 7), (8, 11)])
     """
-    matches = match_spans(text, query)
+    matches = match_spans(text, query, phrases)
     start = _best_window(matches, width)
     start, end = _widen_to_words(text, start, start + width)
     snippet = text[start:end].replace("\n", " ").replace("\r", " ")

@@ -426,16 +426,66 @@ class Index:
                                  f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
-               sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
+               sort: str = "relevance", fields=None, *, offset: int = 0, facets=(),
+               prefix: bool = False, synonyms: bool = True, typos: bool = True):
         """Search the index; see :func:`vnsearch.search.search` for the query syntax.
 
         Returns a :class:`vnsearch.search.Results`: a list of hits, best first, with
-        ``restored`` set to the accented reading guessed for an unaccented query.
+        ``total``, ``restored`` (the accented reading guessed for an unaccented
+        query), ``corrected`` (the query with typos corrected), ``suggestion`` ("did
+        you mean") and ``facets``. With ``prefix``, the last word counts as the
+        beginning of a word, as in a search box that searches while the user types.
+        ``synonyms`` (built-in abbreviations and the index's synonyms file) and
+        ``typos`` (corrections and suggestions) are on unless turned off.
         """
         from .search import search
         return search(self._current_searcher(), query, limit=limit, date_from=date_from,
                       date_to=date_to, sort=sort, fields=fields, offset=offset,
-                      facets=facets)
+                      facets=facets, prefix=prefix, synonyms=synonyms, typos=typos,
+                      index_dir=self.path)
+
+    def synonyms(self) -> list[list[str]]:
+        """The synonym groups added to this index (the built-in ones are in
+        :data:`vnsearch.synonyms.BUILT_IN`)."""
+        from .synonyms import user_groups
+        return user_groups(self.path)
+
+    def add_synonyms(self, *phrases: str) -> list[str]:
+        """Make phrases synonyms of each other in searches of this index, at once
+        and with no re-indexing: ``ix.add_synonyms("KCN", "khu công nghiệp")``.
+
+        Returns the group as kept (merged with a group already holding one of them).
+        """
+        from .synonyms import add_group
+        return add_group(self.path, phrases)
+
+    def remove_synonym(self, phrase: str) -> int:
+        """Take a phrase out of this index's synonym groups; returns how many groups
+        held it (SynonymError when none did)."""
+        from .synonyms import remove_phrase
+        return remove_phrase(self.path, phrase)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[str]:
+        """Completions of what a user is typing: ``prefix`` with its last word completed
+        by words of the index, most useful first.
+
+        >>> ix.suggest("cong ng")                               # doctest: +SKIP
+        ['công nghệ', 'công nghiệp', 'công nghệ cao', ...]
+        """
+        from .analysis import PAIR
+        from .errors import QueryError
+        from .lexicon import FIELDS, lexicon_for
+        from .ranking import Ranker
+        from .suggest import complete
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise QueryError(f"The limit must be a positive whole number, not {limit!r}.")
+        searcher = self._current_searcher()
+        ranker = Ranker.for_searcher(searcher)
+
+        def pairs(left: str, right: str) -> int:
+            return sum(ranker.doc_frequency(name, f"{PAIR}{left} {right}") for name in FIELDS)
+
+        return complete(prefix or "", lexicon_for(searcher, self.path), pairs, limit)
 
     def get(self, doc_id: str) -> Document | None:
         """The indexed document with this id, as stored, or None if there is none."""

@@ -27,10 +27,13 @@ from whoosh.util.times import long_to_datetime
 from .analysis import FOLDED, PAIR, Analysis, analyse
 from .documents import parse_date
 from .errors import QueryError
+from .expansion import did_you_mean, expand, rewrite, without_last_syllable
 from .highlight import highlight
+from .lexicon import lexicon_for
 from .normalize import has_diacritics
 from .ranking import Ranker, WeightedTerm
 from .restore import match_case, restore
+from .synonyms import thesaurus_for
 
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
@@ -206,13 +209,19 @@ FACETS = {"year": 4, "month": 7}
 
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
            sort: str = "relevance", fields=None, *, offset: int = 0,
-           facets=()) -> Results:
+           facets=(), prefix: bool = False, synonyms: bool = True,
+           typos: bool = True, index_dir=None) -> Results:
     """Run ``query`` on a Whoosh searcher and return hits with highlighted snippets.
 
     ``date_from``/``date_to`` (a date, datetime or "YYYY-MM-DD") bound the publication
     date, inclusive; ``sort`` is "relevance" or "date" (newest first); ``fields``
     restricts the search to some of "title" and "body"; ``offset`` skips that many
-    hits (paging); ``facets`` names counts to make over all matches ("year", "month").
+    hits (paging); ``facets`` names counts to make over all matches ("year", "month");
+    ``prefix`` reads the last word as the beginning of a word (search-as-you-type);
+    ``synonyms`` searches the abbreviations and synonyms of what was typed too;
+    ``typos`` corrects words the index does not hold and suggests a likelier query
+    (``corrected``, ``suggestion``).
+    ``index_dir`` is the index folder: the user's synonyms and the lexicon cache.
     """
     started = perf_counter()
     if sort not in ("relevance", "date"):
@@ -236,7 +245,21 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
 
     analysis = analyse(parsed.text)
     restored = restore_query(parsed.text, ranker) if analysis.syllables else None
-    terms = weighted_terms(analysis, fields, analyse(restored) if restored else None)
+    # -- query expansion (vnsearch.expansion): completions, corrections, synonyms ---
+    # With ``prefix``, the last syllable is searched through its completions only.
+    prefix = prefix and bool(analysis.syllables) and _ends_in_free_text(query or "")
+    literal_text = parsed.text[:analysis.syllables[-1].start] if prefix else parsed.text
+    if prefix:
+        restored = restored[:len(literal_text)] if restored else None
+    expansion = expand(analysis, {name: FIELD_WEIGHTS.get(name, 1.0) for name in fields},
+                       lambda: lexicon_for(searcher, index_dir), prefix=prefix,
+                       thesaurus=thesaurus_for(index_dir) if synonyms else None,
+                       frequency=ranker.doc_frequency if typos else None,
+                       text=parsed.text)
+    literal = without_last_syllable(analysis) if prefix else analysis
+    terms = weighted_terms(literal, fields, analyse(restored) if restored else None)
+    terms += expansion.terms
+    # -------------------------------------------------------------------------------
     required, excluded = [], []
     for text in parsed.phrases:
         phrase, phrase_terms = _phrase(text, fields)
@@ -250,6 +273,7 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
 
     if terms:
         scores = ranker.score(_merge(terms))
+        scores = expansion.add_phrase_scores(scores, ranker.score)  # synonym phrases
     else:  # only exclusions: everything else matches
         scores = dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
     for phrase in required:
@@ -273,18 +297,47 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
         top = heapq.nlargest(offset + limit, scores, key=scores.__getitem__)
     top = top[offset:]
 
-    highlight_terms = analyse(" ".join([restored or parsed.text, *parsed.phrases]))
+    shown = restored or literal_text  # what highlighting marks: as corrected, if it was
+    if expansion.corrections:
+        shown = rewrite(literal_text, literal.syllables, expansion.corrections)
+    highlight_terms = analyse(" ".join([shown, *parsed.phrases]))
     hits = []
     for docnum in top:
         stored = searcher.stored_fields(docnum)
-        snippet, spans = highlight(stored.get("body", ""), highlight_terms)
+        snippet, spans = highlight(stored.get("body", ""), highlight_terms,
+                                   phrases=expansion.marks)
         hits.append(Hit(id=stored["id"], title=stored.get("title", ""),
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
+    suggestion = did_you_mean(literal, literal_text, len(scores), ranker.doc_frequency,
+                              lambda: lexicon_for(searcher, index_dir),
+                              expansion.corrections) if typos else None
     return Results(hits, query=query, restored=restored, total=len(scores),
+                   corrected=_in_query(query, parsed.text, expansion.corrected),
+                   suggestion=_in_query(query, parsed.text, suggestion),
                    offset=offset, facets=_facets(searcher, scores, facets),
                    took_ms=(perf_counter() - started) * 1000)
+
+
+def _in_query(query: str, text: str, new_text: str | None) -> str | None:
+    """The whole query with its free text replaced (phrases and exclusions kept)."""
+    if new_text is None:
+        return None
+    if (query or "").strip() == text:
+        return new_text
+    parsed = parse_query(query)
+    return " ".join([new_text, *(f'"{p}"' for p in parsed.phrases),
+                     *(f"-{e}" if " " not in e else f'-"{e}"' for e in parsed.excluded)]).strip()
+
+
+def _ends_in_free_text(query: str) -> bool:
+    """Whether the last thing typed is a free word (not a phrase or an exclusion)."""
+    tokens = list(_TOKEN.finditer(query))
+    if not tokens or query[-1:].isspace():
+        return False
+    minus, phrase, _, word = tokens[-1].groups()
+    return word is not None and not (word.startswith("-") and len(word) > 1)
 
 
 _DAY = 86_400_000_000
