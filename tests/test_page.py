@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLES, REPO
+from conftest import ARTICLES, FEATURE_ARTICLES, REPO
 from serving import XSS_ARTICLE, Server, year_articles
 from vnsearch import Index
 
@@ -28,6 +28,17 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 def server(tmp_path_factory):
     path = tmp_path_factory.mktemp("page") / "index"
     report = Index.create(path).add(ARTICLES + year_articles() + [XSS_ARTICLE])
+    assert not report.problems
+    server = Server(path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def features_server(tmp_path_factory):
+    """The articles the typo, "did you mean" and completion tests of the library use."""
+    path = tmp_path_factory.mktemp("features") / "index"
+    report = Index.create(path).add(FEATURE_ARTICLES)
     assert not report.problems
     server = Server(path)
     yield server
@@ -113,9 +124,10 @@ def test_typing_shows_results_with_highlights_and_the_url_follows(server, page):
     page.evaluate("window.__samePage = true")
     page.locator("#q").press_sequentially("gia vang", delay=60)
     page.wait_for_url(re.compile(r"\?q=gia\+vang$"))
-    page.wait_for_selector(".hit")
+    page.wait_for_selector(".hit")  # as typed, the last word matching as a prefix
+    page.locator("#q").press("Enter")  # the whole words
+    page.wait_for_selector(".shown >> text=Kết quả cho: giá vàng")
     assert page.locator(".hit").count() == 10
-    assert page.locator(".shown").inner_text() == "Kết quả cho: giá vàng"
     marked = {text.lower() for text in page.locator(".hit mark").all_inner_texts()}
     assert marked and marked <= {"giá", "vàng", "giá vàng"}
     assert page.evaluate("window.__samePage") is True  # updated in place, no reload
@@ -167,6 +179,39 @@ def test_date_and_sort_controls_update_the_results(server, page):
     page.wait_for_function("() => [...document.querySelectorAll('.hit time')]"
                            ".every(t => t.textContent.endsWith('2019'))")
     assert page.locator(".hit").count() == 6
+
+
+def test_typos_are_corrected_and_a_likelier_query_is_offered(features_server, page):
+    server = features_server
+    page.goto(server.url + "/")
+    page.locator("#q").press_sequentially("Vinamlik", delay=40)
+    page.wait_for_selector(".hit")
+    assert page.locator(".shown").inner_text() == "Kết quả cho: Vinamilk"
+    assert page.locator(".hit h2").first.inner_text() == "Vinamilk tăng lợi nhuận"
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("chung khoang", delay=40)
+    page.locator("#q").press("Enter")  # "did you mean" is offered for whole words
+    page.wait_for_selector(".suggestion a")
+    offer = page.locator(".suggestion")
+    assert offer.inner_text() == "Có phải bạn muốn tìm: chứng khoán?"
+    offer.locator("a").click()
+    page.wait_for_url(re.compile(r"\?q=ch%E1%BB%A9ng\+kho%C3%A1n$"))
+    assert page.locator("#q").input_value() == "chứng khoán"
+    titles = page.locator(".hit h2").all_inner_texts()
+    assert "Thị trường chứng khoán khởi sắc" in titles
+
+
+def test_the_word_being_typed_is_completed(features_server, page):
+    server = features_server
+    page.goto(server.url + "/")
+    page.locator("#q").press_sequentially("vinam", delay=40)  # half a word
+    page.wait_for_selector(".hit")
+    assert page.locator(".hit h2").first.inner_text() == "Vinamilk tăng lợi nhuận"
+    page.wait_for_function("() => document.querySelectorAll('#suggestions option')"
+                           ".length > 0")
+    options = page.locator("#suggestions option")
+    assert "vinamilk" in [value.lower() for value in
+                          options.evaluate_all("els => els.map(e => e.value)")]
 
 
 def test_document_text_never_runs_as_code(server, page):

@@ -336,3 +336,18 @@ def test_serve_help_names_the_safe_defaults():
     assert "[default: 127.0.0.1]" in text and "[default: 8080;" in text
     assert "$VNSEARCH_TOKEN; without one, writes are off" in text
     assert "--cors ORIGIN" in text
+
+
+def test_typos_prefixes_and_completions_come_from_the_library(server, index_path):
+    index = Index.open(index_path)
+    corrected = server.client.get("/search", params={"q": "vangf"}).json()
+    assert corrected["corrected"] == index.search("vangf").corrected == "vàng"
+    assert corrected["total"] == 24
+    as_typed = server.client.get("/search", params={"q": "vangf", "typos": "false"}).json()
+    assert as_typed["corrected"] is None and as_typed["total"] == 0
+    typing = server.client.get("/search", params={"q": "gia va", "prefix": "true"}).json()
+    assert hit_ids(typing) == [h.id for h in index.search("gia va", prefix=True)]
+    assert typing["total"] == 24
+    completions = server.client.get("/suggest", params={"q": "gia v", "limit": 3}).json()
+    assert completions == {"query": "gia v", "suggestions": index.suggest("gia v", limit=3)}
+    assert completions["suggestions"][0] == "gia vàng"

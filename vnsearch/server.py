@@ -183,12 +183,14 @@ def search_options(index, **options) -> dict:
 
 
 def run_search(index, q, *, limit=10, offset=0, date_from=None, date_to=None,
-               sort="relevance", fields=None, facets=(), prefix=False):
-    """One search with the options the API and the page share."""
+               sort="relevance", fields=None, facets=(), prefix=False, **switches):
+    """One search with the options the API and the page share; ``switches`` are
+    further options of ``index.search`` (such as ``typos=False``), passed when known."""
     if len(q) > MAX_QUERY_CHARS:
         raise ApiError(400, f"The query is {len(q)} characters long: search with at most "
                             f"{MAX_QUERY_CHARS}.")
-    options = search_options(index, offset=offset, facets=tuple(facets), prefix=prefix)
+    options = search_options(index, offset=offset, facets=tuple(facets), prefix=prefix,
+                             **switches)
     return index.search(q, limit=limit, date_from=date_from, date_to=date_to, sort=sort,
                         fields=fields or None, **options)
 
@@ -317,13 +319,18 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             facets: Annotated[list[str] | None, Query(description="Counts over all matches "
                               "per 'year' or 'month'; comma-separated or repeated.")] = None,
             prefix: Annotated[bool, Query(description="Treat the last word as the start "
-                              "of a word (search as you type).")] = False):
+                              "of a word (search as you type).")] = False,
+            synonyms: Annotated[bool, Query(description="Also match abbreviations and "
+                                "synonyms.")] = True,
+            typos: Annotated[bool, Query(description="Correct typos and offer a likelier "
+                             "query.")] = True):
         """Ranked hits with highlighted snippets, plus what the engine made of the query
         (``restored``, ``corrected``, ``suggestion``), ``total``, ``took_ms`` and facets.
         Each hit's ``highlights`` are ``[start, end)`` spans into its ``snippet``."""
         results = reader.run(lambda index: run_search(
             index, q, limit=limit, offset=offset, date_from=date_from, date_to=date_to,
-            sort=sort, fields=field, facets=split_names(facets), prefix=prefix))
+            sort=sort, fields=field, facets=split_names(facets), prefix=prefix,
+            **({} if synonyms else {"synonyms": False}), **({} if typos else {"typos": False})))
         # Already JSON-ready: answered as is, without FastAPI's slower generic encoder.
         return JSONResponse({**results_json(results), "limit": limit})
 

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.staticfiles import StaticFiles
 
-from ..errors import VnsearchError
+from ..errors import QueryError, VnsearchError
 
 PAGE_SIZE = 10
 """Hits per page."""
@@ -114,12 +114,19 @@ def render(reader, params, *, fragment: bool = False) -> tuple[str, int]:
         offset = min((query.page - 1) * PAGE_SIZE, MAX_OFFSET)
         # The script asks for prefix matching while the user is still typing a word.
         prefix = fragment and params.get("prefix") == "1"
+
+        def search(index):
+            options = dict(limit=PAGE_SIZE, offset=offset, sort=query.sort,
+                           date_from=query.date_from or None,
+                           date_to=query.date_to or None, facets=("year",))
+            if prefix and "prefix" in signature(index.search).parameters:
+                try:
+                    return run_search(index, query.q, prefix=True, **options)
+                except QueryError:
+                    pass  # a last word that starts no word: search it as typed
+            return run_search(index, query.q, **options)
         try:
-            results = reader.run(lambda index: run_search(
-                index, query.q, limit=PAGE_SIZE, offset=offset,
-                date_from=query.date_from or None, date_to=query.date_to or None,
-                sort=query.sort, facets=("year",),
-                prefix=prefix and "prefix" in signature(index.search).parameters))
+            results = reader.run(search)
         except ApiError as failure:
             error, status = failure.message, failure.status
         except VnsearchError as failure:
