@@ -107,7 +107,8 @@ def run(args, base, extra, queries, work):
     print(f"Index: {len(base):,} news_dated articles (built in {build_seconds:.0f} s), "
           f"server: `vnsearch serve --workers {args.workers}`; writer: another process "
           f"adding {len(extra):,} articles in batches of {args.batch} over "
-          f"{0.8 * args.seconds:.0f} s; queries: {len(queries)} title fragments.\n")
+          f"{0.8 * args.seconds:.0f} s; queries: {len(queries)} title fragments"
+          f"{' with ' + '&'.join(args.param) if args.param else ''}.\n")
     print(format_table(
         ["run", "clients", "s", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
          "p95 / single", "errors", "search p50 ms", "search p95 ms", "docs seen at end",
@@ -147,7 +148,8 @@ def measure(args, work, label, *, clients, pace, writer, queries, seconds, expec
                  str(0.8 * seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=env, text=True)
         timings, errors, engine, elapsed = asyncio.run(
-            clients_run(url, queries, clients, pace, seconds, seed=args.seed))
+            clients_run(url, queries, clients, pace, seconds, seed=args.seed,
+                        extra=dict(p.split("=", 1) for p in args.param)))
         writer_seconds = None
         if writer_process is not None:
             out, err = writer_process.communicate(timeout=600)
@@ -168,11 +170,12 @@ def measure(args, work, label, *, clients, pace, writer, queries, seconds, expec
             "documents_expected": expect, "writer_seconds": writer_seconds}
 
 
-async def clients_run(url, queries, clients, pace, seconds, seed):
+async def clients_run(url, queries, clients, pace, seconds, seed, extra=None):
     """``clients`` tasks searching until ``seconds`` pass; latencies of 200 answers and
     a description of every other answer."""
     import httpx
     timings, errors, engine = [], [], []
+    extra = extra or {}
     deadline = time.monotonic() + seconds
 
     async def client(number):
@@ -184,7 +187,8 @@ async def clients_run(url, queries, clients, pace, seconds, seed):
                 query = rng.choice(queries)
                 started = time.perf_counter()
                 try:
-                    answer = await http.get("/search", params={"q": query, "limit": 10})
+                    answer = await http.get("/search", params={"q": query, "limit": 10,
+                                                               **extra})
                     took = time.perf_counter() - started
                     if answer.status_code == 200:
                         timings.append(took)
@@ -261,6 +265,8 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra /search parameter for every query, e.g. typos=false")
     parser.add_argument("--json", help="also write the figures to this file")
     return parser.parse_args(argv)
 

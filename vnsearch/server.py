@@ -61,6 +61,9 @@ MAX_OFFSET = 10_000
 MAX_QUERY_CHARS = 1_000
 """Longest query accepted: longer ones are pasted documents, not searches."""
 
+KEEP_ALIVE_SECONDS = 30
+"""How long an idle HTTP connection is kept open (uvicorn's default is 5 s)."""
+
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines",
                     "application/x-jsonlines", "application/jsonlines")
 
@@ -430,7 +433,10 @@ def serve(settings: ServerSettings, host: str = "127.0.0.1", port: int = 8080,
         os.environ.pop("VNSEARCH_TOKEN", None)
     uvicorn.run("vnsearch.server:app_from_env", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, access_log=access_log,
-                server_header=False, timeout_graceful_shutdown=5)
+                server_header=False, timeout_graceful_shutdown=5,
+                # Keep idle connections open longer than a reader pauses between two
+                # searches: a connection closed just as a request is sent fails it.
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _write(index_path, method: str, argument):
