@@ -31,6 +31,54 @@ ARTICLES = [
 ]
 
 
+FEATURE_ARTICLES = [
+    {"id": "vinamilk", "title": "Vinamilk tăng lợi nhuận", "date": "2021-10-20",
+     "body": "Công ty sữa Vinamilk báo lãi quý ba tăng mạnh nhờ xuất khẩu."},
+    {"id": "chung-khoan", "title": "Thị trường chứng khoán khởi sắc", "date": "2021-11-02",
+     "body": "Cổ phiếu ngân hàng kéo chỉ số chứng khoán tăng điểm."},
+    {"id": "chung-khoan-2", "title": "Nhà đầu tư chứng khoán thận trọng", "date": "2020-11-03",
+     "body": "Thanh khoản chứng khoán giảm trong phiên chiều, nhà đầu tư chờ tin mới."},
+    {"id": "kien", "title": "Đàn kiến trong vườn", "date": "2019-04-04",
+     "body": "Chúng khoảng vài nghìn con, sống dưới gốc cây nhãn."},
+    {"id": "ubnd", "title": "UBND tỉnh họp bàn kế hoạch", "date": "2021-01-05",
+     "body": "Chủ tịch UBND tỉnh yêu cầu các sở ngành báo cáo tiến độ."},
+    {"id": "uy-ban", "title": "Quận ra quyết định mới", "date": "2021-02-06",
+     "body": "Ủy ban nhân dân quận 1 ban hành quyết định về trật tự đô thị."},
+    {"id": "cntt", "title": "Thiếu nhân lực", "date": "2020-03-07",
+     "body": "Ngành công nghệ thông tin thiếu nhân lực chất lượng cao."},
+    {"id": "cntt-viet-tat", "title": "Việc làm cho sinh viên", "date": "2020-03-08",
+     "body": "Sinh viên CNTT ra trường có việc làm ngay."},
+    {"id": "tphcm", "title": "Mưa lớn chiều qua", "date": "2021-06-09",
+     "body": "Chiều qua TP.HCM mưa lớn gây ngập nhiều tuyến đường."},
+    {"id": "hcm", "title": "Đón khách quốc tế", "date": "2019-12-10",
+     "body": "Thành phố Hồ Chí Minh đón hơn một triệu lượt khách quốc tế."},
+    {"id": "cho", "title": "Con chó nhà bà Tư", "date": "2018-01-11",
+     "body": "Con chó trung thành canh giữ nhà suốt mười năm."},
+    {"id": "choe", "title": "Chim chòe than hót", "date": "2018-02-12",
+     "body": "Chim chòe than hót vang trong vườn buổi sáng."},
+    {"id": "cong-nghiep", "title": "Khu công nghiệp mới", "date": "2017-03-13",
+     "body": "Khu công nghiệp thu hút đầu tư nước ngoài vào tỉnh."},
+    {"id": "dau-tho", "title": "Giá dầu thô giảm", "date": "2022-04-14",
+     "body": "Giá dầu thô thế giới giảm mạnh trong tuần qua."},
+] + [
+    # "chứng khoán" is common here, "chúng khoảng" said once (the ants): what "did you
+    # mean" needs to tell them apart.
+    {"id": f"phien-{day}", "title": f"Chứng khoán phiên {day} tháng 5", "date": f"2021-05-{day:02}",
+     "body": f"Chỉ số chứng khoán phiên ngày {day} biến động, cổ phiếu {name} dẫn dắt."}
+    for day, name in [(3, "thép"), (4, "dầu khí"), (5, "bán lẻ"), (6, "ngân hàng"),
+                      (7, "bất động sản"), (10, "công nghệ"), (11, "điện")]
+]
+
+
+@pytest.fixture(scope="session")
+def features_index(tmp_path_factory):
+    """Articles for typo tolerance, "did you mean", synonyms and completion."""
+    index = Index.create(tmp_path_factory.mktemp("features") / "index")
+    report = index.add(FEATURE_ARTICLES)
+    assert report.added == len(FEATURE_ARTICLES) and not report.problems
+    return index
+
+
 @pytest.fixture(scope="session")
 def articles_index(tmp_path_factory):
     """The articles above, in a real index on disk."""

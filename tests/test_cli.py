@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -46,14 +47,18 @@ def test_search_prints_rank_title_date_id_and_marked_snippet(seeded, runner):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "Results for: công nghệ thông tin"
-    assert lines[1].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
-    assert lines[2] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
-    assert "**công nghệ thông tin**" in lines[3]
+    assert re.fullmatch(r"2 results · \d+ ms", lines[1])
+    assert lines[2].startswith("1. Trung tâm Công nghệ thông tin & Liên lạc tổ chức")
+    assert lines[3] == "   2020-12-18 · 004_4f50b4cc4493e74c.txt"
+    assert "**công nghệ thông tin**" in lines[4].lower()
 
 
 def test_search_json_lines(seeded, runner):
     result = runner.invoke(cli, ["search", "dầu", "--json", "--index", str(seeded)])
-    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    summary, *lines = result.stdout.splitlines()
+    assert set(json.loads(summary)) == {"query", "total", "offset", "took_ms", "restored",
+                                        "corrected", "suggestion", "facets"}
+    hits = [json.loads(line) for line in lines]
     assert hits and set(hits[0]) >= {"id", "title", "date", "score", "snippet", "highlights"}
     assert "dầu" in result.stdout  # ensure_ascii off
     for hit in hits:
@@ -63,10 +68,11 @@ def test_search_json_lines(seeded, runner):
 
 def test_search_limit_dates_and_sort(seeded, runner):
     args = ["search", "năm 2020", "--json", "--index", str(seeded)]
-    assert len(runner.invoke(cli, args + ["--limit", "1"]).stdout.splitlines()) == 1
-    late = runner.invoke(cli, args + ["--from", "2020-12-20"]).stdout.splitlines()
+    assert len(runner.invoke(cli, args + ["--limit", "1"]).stdout.splitlines()) == 2
+    late = runner.invoke(cli, args + ["--from", "2020-12-20"]).stdout.splitlines()[1:]
     assert [json.loads(h)["id"] for h in late] == ["000_e100c7771be25e8a.txt"]
-    by_date = [json.loads(h)["date"] for h in runner.invoke(cli, args + ["--sort", "date"]).stdout.splitlines()]
+    by_date = [json.loads(h)["date"] for h in
+               runner.invoke(cli, args + ["--sort", "date"]).stdout.splitlines()[1:]]
     assert by_date == sorted(by_date, reverse=True)
 
 
@@ -135,7 +141,8 @@ FIRST, SECOND = "000_e100c7771be25e8a.txt", "004_4f50b4cc4493e74c.txt"
 
 
 def hit_ids(result):
-    return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    """The ids of a ``--json`` search's hits (after its summary line)."""
+    return [json.loads(line)["id"] for line in result.stdout.splitlines()[1:]]
 
 
 @pytest.mark.parametrize("args, ids", [
@@ -198,8 +205,9 @@ def test_color_always_colours_a_pipe_and_never_marks_with_stars(seeded, runner):
     always = runner.invoke(cli, args + ["--color", "always"]).stdout
     never = runner.invoke(cli, args + ["--color", "never"]).stdout
     assert ESCAPE in always and "**" not in always
-    assert ESCAPE not in never and "**công nghệ thông tin**" in never
-    assert runner.invoke(cli, args).stdout == never  # auto, and CliRunner is no terminal
+    assert ESCAPE not in never and "**công nghệ thông tin**" in never.lower()
+    auto = runner.invoke(cli, args).stdout  # auto, and CliRunner is no terminal
+    assert re.sub(r"\d+ ms", "", auto) == re.sub(r"\d+ ms", "", never)
 
 
 def _on_a_terminal(args, env):
@@ -229,7 +237,7 @@ def test_no_color_is_honoured_on_a_terminal(seeded):
     env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
     assert ESCAPE in _on_a_terminal(args, env)
     plain = _on_a_terminal(args, {**env, "NO_COLOR": "1"})
-    assert ESCAPE not in plain and "**công nghệ thông tin**" in plain
+    assert ESCAPE not in plain and "**công nghệ thông tin**" in plain.lower()
     assert ESCAPE in _on_a_terminal(args + ["--color", "always"], {**env, "NO_COLOR": "1"})
 
 
@@ -252,4 +260,81 @@ def test_index_stays_in_the_folder_unless_told_to_follow_links(tmp_path):
     assert followed.returncode == 0, followed.stderr
     assert "Indexed 1 document (1 added, 0 updated, 1 unchanged" in followed.stderr
     found = _run("-m", "vnsearch", "search", "hồ sơ mật", "--json", *index).stdout
-    assert [json.loads(hit)["id"] for hit in found.splitlines()] == ["loop/bí-mật.txt"]
+    assert [json.loads(hit)["id"] for hit in found.splitlines()[1:]] == ["loop/bí-mật.txt"]
+
+
+# -- query features: totals, paging, facets, corrections, synonyms, completion -------------
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory):
+    from vnsearch import Index
+
+    from conftest import FEATURE_ARTICLES
+    path = tmp_path_factory.mktemp("cli-features") / "index"
+    Index.create(path).add(FEATURE_ARTICLES)
+    return str(path)
+
+
+def test_search_shows_suggestion_first_then_total_and_time(features, runner):
+    result = runner.invoke(cli, ["search", "chung khoang", "-n", "1", "--index", features],
+                           env={"LANG": "en_US.UTF-8", "LANGUAGE": "", "LC_ALL": ""})
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Did you mean: chứng khoán?"
+    assert lines[1].startswith("Results for: ")  # the reading restoration guesses
+    assert re.fullmatch(r"10 results · \d+ ms", lines[2])
+    assert lines[3].startswith("1. ")
+
+
+def test_search_speaks_vietnamese_in_a_vietnamese_locale(features, runner):
+    result = runner.invoke(cli, ["search", "Vinamlik", "--facet", "year", "--index", features],
+                           env={"LANG": "vi_VN.UTF-8", "LANGUAGE": "", "LC_ALL": ""})
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Đã sửa lỗi gõ: Vinamilk"
+    assert re.fullmatch(r"1 kết quả · \d+ ms", lines[1])
+    assert lines[2] == "Năm: 2021 (1)"
+
+
+def test_search_pages_and_offsets(features, runner):
+    def ids(*extra):
+        out = runner.invoke(cli, ["search", "chứng khoán", "--json", "--index", features,
+                                  *extra]).stdout.splitlines()
+        return json.loads(out[0]), [json.loads(line)["id"] for line in out[1:]]
+
+    _, everything = ids("-n", "20")
+    summary, page2 = ids("-n", "3", "--page", "2")
+    assert page2 == everything[3:6] and summary["offset"] == 3
+    assert ids("-n", "3", "--offset", "4")[1] == everything[4:7]
+    assert summary["total"] == len(everything)
+    human = runner.invoke(cli, ["search", "chứng khoán", "-n", "3", "--page", "2",
+                                "--index", features]).stdout
+    assert "\n4. " in human and "\n1. " not in human
+    both = runner.invoke(cli, ["search", "x", "--page", "2", "--offset", "1", "--index", features])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_search_json_summary_carries_everything(features, runner):
+    out = runner.invoke(cli, ["search", "Vinamlik", "--json", "--facet", "year", "--facet",
+                              "month", "--index", features]).stdout.splitlines()
+    summary = json.loads(out[0])
+    assert summary["corrected"] == "Vinamilk" and summary["total"] == 1
+    assert summary["facets"] == {"year": [["2021", 1]], "month": [["2021-10", 1]]}
+    assert summary["suggestion"] is None and summary["restored"] is None
+
+
+def test_synonyms_commands(tmp_path, runner):
+    from vnsearch import Index
+
+    from conftest import FEATURE_ARTICLES
+    path = str(tmp_path / "index")
+    Index.create(path).add(FEATURE_ARTICLES)
+    def run(*args):
+        return runner.invoke(cli, [*args, "--index", path])
+    assert run("synonyms", "add", "VNM", "Vinamilk").stdout == "VNM, Vinamilk\n"
+    assert run("synonyms", "list").stdout == "VNM, Vinamilk\n"
+    assert "UBND, Ủy ban nhân dân" in run("synonyms", "list", "--builtin").stdout
+    assert json.loads(run("search", "VNM", "--json").stdout.splitlines()[1])["id"] == "vinamilk"
+    assert run("synonyms", "remove", "VNM").exit_code == 0
+    assert run("synonyms", "list").stdout == ""
+    bad = run("synonyms", "add", "VNM")
+    assert bad.exit_code == 1 and "at least two phrases" in bad.output
+    assert "Traceback" not in bad.output

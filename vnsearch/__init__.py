@@ -13,7 +13,7 @@ from importlib import import_module
 
 from .errors import (DocumentError, IndexBusyError, IndexDamagedError, IndexExistsError,
                      IndexNotFoundError, IndexVersionError, QueryError, RebuildError,
-                     StorageError, VnsearchError)
+                     StorageError, SynonymError, VnsearchError)
 
 __version__ = "0.1.0"
 
@@ -30,7 +30,7 @@ _LAZY = {
 __all__ = ["Index", "IndexReport", "IndexInfo", "Document", "Hit", "Results",
            "VnsearchError", "DocumentError", "IndexBusyError", "IndexExistsError",
            "IndexNotFoundError", "IndexVersionError", "IndexDamagedError", "RebuildError",
-           "StorageError", "QueryError", "CheckReport", "__version__"]
+           "StorageError", "QueryError", "SynonymError", "CheckReport", "__version__"]
 
 
 def __getattr__(name):

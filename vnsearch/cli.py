@@ -135,47 +135,59 @@ def _query_words_last(params, args):
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many hits to show.")
+@click.option("--offset", type=click.IntRange(min=0), default=None,
+              help="Skip this many hits first (paging).")
+@click.option("--page", type=click.IntRange(min=1), default=None,
+              help="Show this page of --limit hits (1 is the first).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True, help="Rank by relevance, or newest first.")
 @click.option("--field", "fields", multiple=True, type=click.Choice(["title", "body"]),
               help="Search only this field (repeatable). Default: title and body.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.option("--facet", "facets", multiple=True, type=click.Choice(["year", "month"]),
+              help="Count all matches by year or month (repeatable).")
+@click.option("--prefix", is_flag=True,
+              help="Read the last word as the beginning of a word (search as you type).")
+@click.option("--json", "as_json", is_flag=True,
+              help="A JSON summary line (total, time, corrections, facets), then one "
+                   "JSON object per hit.")
 @click.option("--color", default="auto", show_default=True,
               type=click.Choice(["auto", "always", "never"]),
               help="Colour titles and matches. auto: only on a terminal, and not when "
                    "$NO_COLOR is set. Without colour, matches are marked **like this**.")
 @index_option
-def search_command(query, limit, date_from, date_to, sort, fields, as_json, color,
-                   index_path):
+def search_command(query, limit, offset, page, date_from, date_to, sort, fields, facets,
+                   prefix, as_json, color, index_path):
     """Search the index. Words may be typed with or without diacritics.
 
     \b
     QUERY is one or more words; "quoted words" must be adjacent; -word excludes
     documents with it (a query may start with it: vnsearch search -word).
+    Typos in words the index does not hold are corrected; abbreviations
+    (UBND, CNTT, TP.HCM...) also find what they stand for, and back.
     Example:
         vnsearch search 'dau khi -"khí đốt"' --from 2020-01-01 --sort date
+        vnsearch search "chứng khoán" --facet year --page 2
     """
     from .index import Index
     query = " ".join(query)
+    if offset is not None and page is not None:
+        raise click.UsageError("Give --offset or --page, not both.")
+    if page is not None:
+        offset = (page - 1) * limit
     index = Index.open(index_path)
-    results = index.search(query, limit=limit, date_from=date_from, date_to=date_to,
-                           sort=sort, fields=list(fields) or None)
+    results = index.search(query, limit=limit, offset=offset or 0, date_from=date_from,
+                           date_to=date_to, sort=sort, fields=list(fields) or None,
+                           facets=tuple(dict.fromkeys(facets)), prefix=prefix)
     if as_json:
+        click.echo(json.dumps(_summary_json(results), ensure_ascii=False))
         for hit in results:
             click.echo(json.dumps(_hit_json(hit, results), ensure_ascii=False))
     else:
         color = _color_wanted(color)
         click.get_current_context().color = color  # "always" colours a pipe too
-        if results.restored:
-            click.echo(f"Results for: {results.restored}")
-        for rank, hit in enumerate(results, 1):
-            date = f"{hit.date:%Y-%m-%d}" if hit.date else "no date"
-            click.echo(click.style(f"{rank}. {hit.title}", bold=True) if color
-                       else f"{rank}. {hit.title}")
-            click.echo(f"   {date} · {hit.id}")
-            click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
+        _print_results(results, color)
     if not results:
         click.echo(f"No results for {query!r}.", err=True)
 
@@ -187,6 +199,150 @@ def _color_wanted(choice: str) -> bool:
     if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
         return False
     return sys.stdout.isatty()
+
+
+_TEXTS = {
+    "vi": {"suggestion": "Có phải bạn muốn tìm: {}?", "restored": "Kết quả cho: {}",
+           "corrected": "Đã sửa lỗi gõ: {}", "total": "{} kết quả · {} ms",
+           "year": "Năm", "month": "Tháng", "thousands": "."},
+    "en": {"suggestion": "Did you mean: {}?", "restored": "Results for: {}",
+           "corrected": "Corrected to: {}", "total": "{} results · {} ms",
+           "year": "Year", "month": "Month", "thousands": ","},
+}
+
+
+def _language() -> str:
+    """The interface's language: Vietnamese when the locale says so, else English."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "vi" if value.lower().startswith("vi") else "en"
+    return "en"
+
+
+def _print_results(results, color: bool) -> None:
+    """Suggestion, reading, correction, the total and time, facets, then the hits.
+
+    With no hit, stdout stays empty (as scripts expect) and a suggestion goes to stderr
+    beside the "No results" message.
+    """
+    texts = _TEXTS[_language()]
+    if not results:
+        if results.suggestion:
+            click.echo(texts["suggestion"].format(results.suggestion), err=True)
+        return
+    if results.suggestion:
+        click.echo(texts["suggestion"].format(results.suggestion))
+    if results.restored:
+        click.echo(texts["restored"].format(results.restored))
+    if results.corrected:
+        click.echo(texts["corrected"].format(results.corrected))
+    total = f"{results.total:,}".replace(",", texts["thousands"])
+    click.echo(texts["total"].format(total, round(results.took_ms)))
+    for name, counts in results.facets.items():
+        shown = " · ".join(f"{value} ({count})" for value, count in counts)
+        click.echo(f"{texts[name]}: {shown or '-'}")
+    for rank, hit in enumerate(results, results.offset + 1):
+        date = f"{hit.date:%Y-%m-%d}" if hit.date else "no date"
+        click.echo(click.style(f"{rank}. {hit.title}", bold=True) if color
+                   else f"{rank}. {hit.title}")
+        click.echo(f"   {date} · {hit.id}")
+        click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
+
+
+@cli.command("suggest")
+@click.argument("prefix")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many completions to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+@index_option
+def suggest_command(prefix, limit, as_json, index_path):
+    """Complete the last word of PREFIX with words of the index, most useful first.
+
+    \b
+    Example:
+        vnsearch suggest "cong ng"
+    """
+    from .index import Index
+    completions = Index.open(index_path).suggest(prefix, limit=limit)
+    if as_json:
+        click.echo(json.dumps(completions, ensure_ascii=False))
+    else:
+        for completion in completions:
+            click.echo(completion)
+    if not completions:
+        click.echo(f"No completions for {prefix!r}.", err=True)
+
+
+@cli.group("synonyms", cls=_Group)
+def synonyms_group():
+    """Phrases searched as meaning the same, kept with the index.
+
+    Built in: common Vietnamese abbreviations (UBND, CNTT, TP.HCM, HĐQT...).
+    Changes apply to the next search: no re-indexing.
+
+    \b
+    Example:
+        vnsearch synonyms add KCN "khu công nghiệp"
+        vnsearch synonyms list
+        vnsearch synonyms remove KCN
+    """
+
+
+@synonyms_group.command("add")
+@click.argument("phrases", nargs=-1, required=True)
+@index_option
+def synonyms_add_command(phrases, index_path):
+    """Make PHRASES (two or more) synonyms of each other.
+
+    \b
+    Example:
+        vnsearch synonyms add VNM Vinamilk "công ty sữa Việt Nam"
+    """
+    from .index import Index
+    group = Index.open(index_path).add_synonyms(*phrases)
+    click.echo(", ".join(group))
+
+
+@synonyms_group.command("list")
+@click.option("--builtin", is_flag=True, help="Also list the built-in abbreviations.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list of groups.")
+@index_option
+def synonyms_list_command(builtin, as_json, index_path):
+    """List the synonym groups added to the index, one a line.
+
+    \b
+    Example:
+        vnsearch synonyms list --builtin
+    """
+    from .index import Index
+    from .synonyms import built_in_groups
+    groups = Index.open(index_path).synonyms()
+    if builtin:
+        groups = built_in_groups() + groups
+    if as_json:
+        click.echo(json.dumps(groups, ensure_ascii=False))
+    else:
+        for group in groups:
+            click.echo(", ".join(group))
+    if not groups:
+        click.echo("No synonyms added yet: `vnsearch synonyms add KCN \"khu công "
+                   "nghiệp\"` adds some; --builtin lists the built-in ones.", err=True)
+
+
+@synonyms_group.command("remove")
+@click.argument("phrase")
+@index_option
+def synonyms_remove_command(phrase, index_path):
+    """Take PHRASE out of the synonym groups added to the index.
+
+    \b
+    Example:
+        vnsearch synonyms remove KCN
+    """
+    from .index import Index
+    Index.open(index_path).remove_synonym(phrase)
+    click.echo(f"Removed {phrase!r}.", err=True)
 
 
 @cli.command("delete")
@@ -317,6 +473,45 @@ def info_command(as_json, index_path):
     click.echo(f"Format:     {info.format_version}")
     for source in info.sources:
         click.echo(f"Source:     {source}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the server to the network.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Server processes; one per core searches in parallel.")
+@click.option("--token", envvar="VNSEARCH_TOKEN", default=None, metavar="SECRET",
+              help="Allow writes (POST/DELETE /documents) with 'Authorization: Bearer "
+                   "SECRET'. Default: $VNSEARCH_TOKEN; without one, writes are off.")
+@click.option("--cors", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages from ORIGIN call the API (repeatable). Default: none.")
+@click.option("--max-body", default=10_000_000, show_default=True, metavar="BYTES",
+              type=click.IntRange(min=1), help="Largest request body accepted.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log one line per request on stderr.")
+@index_option
+def serve_command(host, port, workers, token, cors_origins, max_body, access_log,
+                  index_path):
+    """Serve the search page at / and the JSON API (/search, /openapi.json, ...).
+
+    \b
+    Example:
+        vnsearch serve --index ./index --port 8080
+    """
+    from .server import ServerSettings, serve
+    settings = ServerSettings(index_path=index_path, token=token,
+                              cors_origins=tuple(cors_origins), max_body_bytes=max_body)
+    serve(settings, host=host, port=port, workers=workers, access_log=access_log)
+
+
+def _summary_json(results) -> dict:
+    """The first line of ``search --json``: what the engine made of the query."""
+    return {"query": results.query, "total": results.total, "offset": results.offset,
+            "took_ms": round(results.took_ms, 1), "restored": results.restored,
+            "corrected": results.corrected, "suggestion": results.suggestion,
+            "facets": {name: [[value, count] for value, count in counts]
+                       for name, counts in results.facets.items()}}
 
 
 def _hit_json(hit, results) -> dict:

@@ -61,6 +61,11 @@ class QueryError(VnsearchError):
     """Raised for a query that cannot be run (for example, a bad date filter)."""
 
 
+class SynonymError(VnsearchError):
+    """Raised for a synonym group that cannot be added (fewer than two phrases, a
+    phrase with nothing to search for) or a phrase that cannot be removed."""
+
+
 class IndexingInterrupted(KeyboardInterrupt):
     """Raised instead of KeyboardInterrupt when Ctrl-C stops an indexing run.
 

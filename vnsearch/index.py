@@ -472,18 +472,67 @@ class Index:
                                 f"process: try again.")
 
     def search(self, query: str, limit: int = 10, date_from=None, date_to=None,
-               sort: str = "relevance", fields=None, *, offset: int = 0, facets=()):
+               sort: str = "relevance", fields=None, *, offset: int = 0, facets=(),
+               prefix: bool = False, synonyms: bool = True, typos: bool = True):
         """Search the index; see :func:`vnsearch.search.search` for the query syntax.
 
         Returns a :class:`vnsearch.search.Results`: a list of hits, best first, with
-        ``restored`` set to the accented reading guessed for an unaccented query.
+        ``total``, ``restored`` (the accented reading guessed for an unaccented
+        query), ``corrected`` (the query with typos corrected), ``suggestion`` ("did
+        you mean") and ``facets``. With ``prefix``, the last word counts as the
+        beginning of a word, as in a search box that searches while the user types.
+        ``synonyms`` (built-in abbreviations and the index's synonyms file) and
+        ``typos`` (corrections and suggestions) are on unless turned off.
         """
         from .search import search
         searcher = self._current_searcher()
         with _reading(self.path):
             return search(searcher, query, limit=limit, date_from=date_from,
                           date_to=date_to, sort=sort, fields=fields, offset=offset,
-                          facets=facets)
+                          facets=facets, prefix=prefix, synonyms=synonyms, typos=typos,
+                          index_dir=self.path)
+
+    def synonyms(self) -> list[list[str]]:
+        """The synonym groups added to this index (the built-in ones are in
+        :data:`vnsearch.synonyms.BUILT_IN`)."""
+        from .synonyms import user_groups
+        return user_groups(self.path)
+
+    def add_synonyms(self, *phrases: str) -> list[str]:
+        """Make phrases synonyms of each other in searches of this index, at once
+        and with no re-indexing: ``ix.add_synonyms("KCN", "khu công nghiệp")``.
+
+        Returns the group as kept (merged with a group already holding one of them).
+        """
+        from .synonyms import add_group
+        return add_group(self.path, phrases)
+
+    def remove_synonym(self, phrase: str) -> int:
+        """Take a phrase out of this index's synonym groups; returns how many groups
+        held it (SynonymError when none did)."""
+        from .synonyms import remove_phrase
+        return remove_phrase(self.path, phrase)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[str]:
+        """Completions of what a user is typing: ``prefix`` with its last word completed
+        by words of the index, most useful first.
+
+        >>> ix.suggest("cong ng")                               # doctest: +SKIP
+        ['công nghệ', 'công nghiệp', 'công nghệ cao', ...]
+        """
+        from .search import completions
+        searcher = self._current_searcher()
+        with _reading(self.path):
+            return completions(searcher, prefix, limit, index_dir=self.path)
+
+    def get(self, doc_id: str) -> Document | None:
+        """The indexed document with this id, as stored, or None if there is none."""
+        stored = self._current_searcher().document(id=str(doc_id))
+        if stored is None:
+            return None
+        return Document(id=stored["id"], title=stored.get("title", ""),
+                        body=stored.get("body", ""), date=stored.get("date"),
+                        source=stored.get("source") or None)
 
     def info(self) -> IndexInfo:
         """Document count, date range, size on disk, last update and format version."""
@@ -621,18 +670,28 @@ class _LockedWriter:
 
 @contextmanager
 def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) back until the block is done, where signals can be masked."""
+    """Hold Ctrl-C (SIGINT) back until the block is done, then act on it.
+
+    A handler that only notes the signal, rather than a signal mask: a mask holds only
+    the calling thread, and the kernel hands a process's SIGINT to any thread that does
+    not block it (the analysis pool has threads), so a mask lets it through.
+    """
     import signal
     import threading
-    if not hasattr(signal, "pthread_sigmask") or \
-            threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
 
 
 def _content_hash(doc: Document) -> str:

@@ -16,7 +16,7 @@ same plan: what is marked is what was searched.
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .analysis import EXACT_PAIR, FOLDED, PAIR, Analysis, Syllable, analyse
 from .highlight import Marks
@@ -113,11 +113,38 @@ class QueryPlan:
     phrases: list[Phrase]
     excluded: list[Phrase]
     terms: list[WeightedTerm]
+    text: str = ""
+    literal: Analysis | None = None
+    corrections: dict[int, str] = field(default_factory=dict)
+    extra_marks: tuple = ()
 
     @property
     def syllables(self) -> list[Syllable]:
-        """The free text's syllables."""
-        return self.analysis.syllables
+        """The free text's syllables searched as typed (without a last word typed in
+        part, in prefix mode)."""
+        return (self.literal or self.analysis).syllables
+
+    @property
+    def partial(self) -> bool:
+        """Whether the last word was typed in part (prefix mode): it is searched
+        through its completions, not as a word."""
+        return self.literal is not None
+
+    @property
+    def literal_text(self) -> str:
+        """The free text without a last word typed in part."""
+        if self.literal is None:
+            return self.text
+        return self.text[:self.analysis.syllables[-1].start].rstrip()
+
+    def expanded(self, expansion) -> "QueryPlan":
+        """This plan with what :func:`vnsearch.expansion.expand` found added: its
+        terms to rank with, its corrections and phrases to mark."""
+        if not (expansion.terms or expansion.corrections or expansion.marks):
+            return self
+        return replace(self, terms=_merge([*self.terms, *expansion.terms]),
+                       corrections=dict(expansion.corrections),
+                       extra_marks=tuple(tuple(m) for m in expansion.marks if m))
 
     def marks(self) -> Marks:
         """What highlighting marks: what this query searched for.
@@ -127,29 +154,36 @@ class QueryPlan:
         its syllables where they stand together.
         """
         exact, folded = set(), set()
-        for text in self.reading or [s.text for s in self.syllables]:
+        texts = self.reading or [s.text for s in self.syllables]
+        for position, text in enumerate(texts):
+            text = self.corrections.get(position, text).lower()
             plain = fold(text)
             if text == plain:
                 folded.add(plain)
             else:
                 exact.add(text)
         return Marks(frozenset(exact), frozenset(folded),
-                     tuple(tuple(p.keys()) for p in self.phrases))
+                     tuple(tuple(p.keys()) for p in self.phrases) + self.extra_marks)
 
 
 def plan(query: str, frequency: Callable[[str], int] | None = None,
-         total: int = 0, phrase_frequency: Callable[[str], int] | None = None
-         ) -> QueryPlan:
+         total: int = 0, phrase_frequency: Callable[[str], int] | None = None,
+         *, prefix: bool = False) -> QueryPlan:
     """Analyse ``query`` once into a :class:`QueryPlan`.
 
     ``frequency(term)`` is how often the index holds an exact syllable among its
     ``total`` syllables, ``phrase_frequency(term)`` (default: ``frequency``) how often
     an exact pair ``"<a b"`` or word ``"a_b"``; they let an unaccented query be read
     with the diacritics the index most likely means. Without them nothing is restored.
+    With ``prefix``, a last free word still being typed is left out of the literal
+    terms: it is searched through its completions (:mod:`vnsearch.expansion`).
     """
     parsed = parse_query(query or "")
     analysis = analyse(parsed.text)
-    syllables = analysis.syllables
+    literal = None
+    if prefix and analysis.syllables and _ends_in_free_text(query or ""):
+        literal = without_last_syllable(analysis)
+    syllables = (literal or analysis).syllables
     accented = any(s.text != s.folded for s in syllables)
     reading: list[str] = []
     restored = None
@@ -163,12 +197,28 @@ def plan(query: str, frequency: Callable[[str], int] | None = None,
             reading = []
     phrases = [p for p in map(Phrase.of, parsed.phrases) if p.syllables]
     excluded = [p for p in map(Phrase.of, parsed.excluded) if p.syllables]
-    terms = weighted_terms(analysis, reading)
+    terms = weighted_terms(literal or analysis, reading)
     if not syllables:
         for phrase in phrases:
             terms += [WeightedTerm(t, 1.0) for t in phrase.index_terms()]
     return QueryPlan(query, analysis, accented, restored, reading, phrases, excluded,
-                     _merge(terms))
+                     _merge(terms), parsed.text, literal)
+
+
+def without_last_syllable(analysis: Analysis) -> Analysis:
+    """The analysis of a query without its last syllable (nor a word ending there)."""
+    stop = len(analysis.syllables) - 1
+    return Analysis(analysis.syllables[:stop],
+                    [(first, end) for first, end in analysis.words if end <= stop])
+
+
+def _ends_in_free_text(query: str) -> bool:
+    """Whether the last thing typed is a free word (not a phrase or an exclusion)."""
+    tokens = list(_TOKEN.finditer(query))
+    if not tokens or query[-1:].isspace():
+        return False
+    minus, phrase, _, word = tokens[-1].groups()
+    return word is not None and not (word.startswith("-") and len(word) > 1)
 
 
 def weighted_terms(analysis: Analysis, reading: list[str] = ()) -> list[WeightedTerm]:

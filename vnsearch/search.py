@@ -24,9 +24,13 @@ from whoosh.util.times import long_to_datetime
 from .analysis import EXACT_PAIR, FOLDED, PAIR
 from .documents import parse_date
 from .errors import QueryError
+from .expansion import did_you_mean, expand
 from .highlight import highlight
+from .lexicon import FIELDS, lexicon_for
 from .plan import QueryPlan, parse_query, plan
 from .ranking import Ranker
+from .suggest import complete
+from .synonyms import thesaurus_for
 
 FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 """How much a match in each field counts."""
@@ -85,13 +89,19 @@ FACETS = {"year": 4, "month": 7}
 
 def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
            sort: str = "relevance", fields=None, *, offset: int = 0,
-           facets=()) -> Results:
+           facets=(), prefix: bool = False, synonyms: bool = True,
+           typos: bool = True, index_dir=None) -> Results:
     """Run ``query`` on a Whoosh searcher and return hits with highlighted snippets.
 
     ``date_from``/``date_to`` (a date, datetime or "YYYY-MM-DD") bound the publication
     date, inclusive; ``sort`` is "relevance" or "date" (newest first); ``fields``
     restricts the search to some of "title" and "body"; ``offset`` skips that many
-    hits (paging); ``facets`` names counts to make over all matches ("year", "month").
+    hits (paging); ``facets`` names counts to make over all matches ("year", "month");
+    ``prefix`` reads the last word as the beginning of a word (search-as-you-type);
+    ``synonyms`` searches the abbreviations and synonyms of what was typed too;
+    ``typos`` corrects words the index does not hold and suggests a likelier query
+    (``corrected``, ``suggestion``).
+    ``index_dir`` is the index folder: the user's synonyms and the lexicon cache.
     """
     started = perf_counter()
     if sort not in ("relevance", "date"):
@@ -113,16 +123,17 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     ranker = Ranker.for_searcher(searcher)
     # Syllables are counted in bodies; pairs in titles too, where headlines say things
     # the way people search for them.
-    query_plan = plan(query, lambda term: ranker.occurrences("body", term),
-                      ranker.total_length("body"),
-                      lambda term: ranker.occurrences("body", term)
-                      + ranker.occurrences("title", term))
-    if not query_plan.terms and not query_plan.excluded:
+    query_plan, expansion = _plan(query, ranker, searcher, index_dir, prefix=prefix,
+                                  synonyms=synonyms, typos=typos)
+    if not query_plan.terms and not query_plan.excluded and not expansion.phrases:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
     unscored: set[int] = set()
-    if query_plan.terms:
-        scores = ranker.score(query_plan.terms, fields, unscored)
+    if query_plan.terms or expansion.phrases:
+        scores = ranker.score(query_plan.terms, fields, unscored) \
+            if query_plan.terms else {}
+        scores = expansion.add_phrase_scores(  # synonym phrases: all their pairs
+            scores, lambda terms: ranker.score(terms, fields, set()))
     else:  # only exclusions: everything else matches
         scores = dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
     keep, drop = None, set()
@@ -166,10 +177,69 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
+    suggestion = did_you_mean(
+        query_plan.literal or query_plan.analysis, query_plan.literal_text,
+        len(scores) + len(unscored), ranker.doc_frequency,
+        lambda: lexicon_for(searcher, index_dir), expansion.corrections) if typos else None
     return Results(hits, query=query, restored=query_plan.restored,
                    total=len(scores) + len(unscored),
+                   corrected=_in_query(query, query_plan.text, expansion.corrected),
+                   suggestion=_in_query(query, query_plan.text, suggestion),
                    offset=offset, facets=_facets(searcher, [*scores, *unscored], facets),
                    took_ms=(perf_counter() - started) * 1000)
+
+
+def completions(searcher, prefix: str, limit: int = 10, *, index_dir=None) -> list[str]:
+    """Completions of ``prefix`` (what a user is typing): its last word completed by
+    words of the index, most useful first (see :func:`vnsearch.suggest.complete`)."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise QueryError(f"The limit must be a positive whole number, not {limit!r}.")
+    ranker = Ranker.for_searcher(searcher)
+
+    def pairs(left: str, right: str) -> int:
+        return sum(ranker.doc_frequency(name, f"{PAIR}{left} {right}") for name in FIELDS)
+
+    return complete(prefix or "", lexicon_for(searcher, index_dir), pairs, limit)
+
+
+def _plan(query, ranker, searcher, index_dir, *, prefix, synonyms, typos):
+    """The query plan, with its completions, corrections and synonyms
+    (:mod:`vnsearch.expansion`)."""
+    def make(prefix):
+        # Syllables are counted in bodies; pairs in titles too, where headlines say
+        # things the way people search for them.
+        return plan(query, lambda term: ranker.occurrences("body", term),
+                    ranker.total_length("body"),
+                    lambda term: ranker.occurrences("body", term)
+                    + ranker.occurrences("title", term), prefix=prefix)
+
+    query_plan = make(prefix)
+
+    def expansion_of(query_plan):
+        return expand(query_plan.analysis, lambda: lexicon_for(searcher, index_dir),
+                      prefix=query_plan.partial,
+                      thesaurus=thesaurus_for(index_dir) if synonyms else None,
+                      frequency=ranker.doc_frequency if typos else None,
+                      text=query_plan.text)
+
+    expansion = expansion_of(query_plan)
+    if query_plan.partial and not expansion.completions:
+        # Nothing in the index begins with the last word: it is a whole word (maybe
+        # misspelt, "Vinamlik"), searched and corrected as one.
+        query_plan = make(False)
+        expansion = expansion_of(query_plan)
+    return query_plan.expanded(expansion), expansion
+
+
+def _in_query(query: str, text: str, new_text: str | None) -> str | None:
+    """The whole query with its free text replaced (phrases and exclusions kept)."""
+    if new_text is None:
+        return None
+    if (query or "").strip() == text:
+        return new_text
+    parsed = parse_query(query)
+    return " ".join([new_text, *(f'"{p}"' for p in parsed.phrases),
+                     *(f"-{e}" if " " not in e else f'-"{e}"' for e in parsed.excluded)]).strip()
 
 
 _DAY = 86_400_000_000
@@ -271,4 +341,4 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
     return ranked[:count]
 
 
-__all__ = ["Hit", "Results", "search", "parse_query"]
+__all__ = ["Hit", "Results", "search", "completions", "parse_query"]
