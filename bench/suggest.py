@@ -59,6 +59,7 @@ def main(argv=None):
         lexicon_module.lexicon_for(searcher, cache)
         built = time.perf_counter() - started
         lexicon_module._lexicons.clear()
+        lexicon_module._segments.clear()
         started = time.perf_counter()
         lexicon = lexicon_module.lexicon_for(searcher, cache)
         loaded = time.perf_counter() - started

@@ -60,10 +60,18 @@ def match_spans(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     if not marks.phrases:
         return spans
     marked = [w[4] for w in words]
+    by_first: dict[str, list] = {}  # phrases by their first key: one lookup a syllable
     for keys in marks.phrases:
-        size = len(keys)
-        for first in range(len(words) - size + 1):
-            if all(_same(words[first + i], key) for i, key in enumerate(keys)):
+        if keys:
+            by_first.setdefault(keys[0], []).append(keys)
+    for first, (_, _, text, folded, _) in enumerate(words):
+        found = by_first.get(text, [])
+        if folded != text and folded.isascii():
+            found = found + by_first.get(folded, [])
+        for keys in found:
+            size = len(keys)
+            if first + size <= len(words) and all(
+                    _same(words[first + i], key) for i, key in enumerate(keys[1:], 1)):
                 marked[first:first + size] = [True] * size
     return [(start, end, folded) for (start, end, _, folded, _), on in zip(words, marked) if on]
 
