@@ -28,7 +28,7 @@ the 0.5 of a folded match of a word as typed."""
 EXACT_CORRECTION_WEIGHT = 1.0
 """Weight of the exact syllable a correction spells, when it is the syllable a Telex-
 typed word spells ("vieetj" → "việt") or keeps the tone typed ("Phúk" → "Phúc"):
-less than a typed exact match (1.5), since it is still a guess."""
+less than a typed exact match (2.0), since it is still a guess."""
 FEW = 3
 """A query finding fewer documents than this may be misspelt: look for a better one."""
 RARE_PAIR = 2

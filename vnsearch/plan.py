@@ -28,7 +28,7 @@ from .restore import match_case, restore
 # (XQuAD-vi questions, news headlines, the mixed archive; accented and not): an
 # exact-diacritics match counts most, a pair of adjacent syllables less than a
 # syllable of its own.
-EXACT_WEIGHT = 1.5
+EXACT_WEIGHT = 2.0
 FOLDED_WEIGHT = 0.5
 WORD_WEIGHT = 1.0
 PAIR_WEIGHT = 0.75
