@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.staticfiles import StaticFiles
 
+from ..answers import ERROR_STATUS, MAX_OFFSET, ApiError, run_search
 from ..errors import QueryError, VnsearchError
 
 PAGE_SIZE = 10
@@ -107,7 +108,6 @@ class PageQuery:
 
 def render(reader, params, *, fragment: bool = False) -> tuple[str, int]:
     """The page (or only its results block) for these query parameters, and its status."""
-    from ..server import ApiError, MAX_OFFSET, run_search
     query = PageQuery(params)
     results, error, status, documents = None, None, 200, None
     if query.q:
@@ -130,7 +130,6 @@ def render(reader, params, *, fragment: bool = False) -> tuple[str, int]:
         except ApiError as failure:
             error, status = failure.message, failure.status
         except VnsearchError as failure:
-            from ..server import ERROR_STATUS
             error = str(failure)
             status = next((code for kind, code in ERROR_STATUS.items()
                            if isinstance(failure, kind)), 400)
