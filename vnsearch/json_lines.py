@@ -25,7 +25,7 @@ import stat
 import zlib
 from collections.abc import Iterator
 
-from .documents import MAX_ARTICLE_BYTES, Document, _too_large
+from .document import MAX_ARTICLE_BYTES, Document, _too_large
 from .errors import DocumentError
 
 __all__ = ["iter_json_lines"]
