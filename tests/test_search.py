@@ -241,6 +241,22 @@ def test_facets_count_every_match_by_year_and_month_newest_first(articles_index)
     assert sum(years.values()) == results.total - 1  # the undated one has no year
 
 
+def test_dates_of_segments_without_any_dated_document(tmp_path):
+    # Each add is a segment; two of them hold no date at all.
+    index = Index.create(tmp_path / "index")
+    index.add([{"id": "a", "title": "Giá vàng", "body": "Giá vàng tăng mạnh."}])
+    index.add([{"id": "b", "title": "Giá vàng hôm nay", "body": "Giá vàng giảm."},
+               {"id": "c", "title": "Giá xăng", "body": "Giá xăng tăng.", "date": "2019-05-01"}])
+    index.add([{"id": "d", "title": "Giá điện", "body": "Giá điện tăng."}])
+    index.add([{"id": "e", "title": "Giá gạo", "body": "Giá gạo.", "date": "2021-03-02"}])
+    results = index.search("giá", facets=("year", "month"))
+    assert results.total == 5
+    assert results.facets == {"year": [("2021", 1), ("2019", 1)],
+                              "month": [("2021-03", 1), ("2019-05", 1)]}
+    newest = ids(index.search("giá", sort="date"))
+    assert newest[:2] == ["e", "c"] and sorted(newest[2:]) == ["a", "b", "d"]  # undated last
+
+
 def test_unknown_facet_is_a_query_error(articles_index):
     with pytest.raises(QueryError, match="facet"):
         articles_index.search("công", facets=("week",))

@@ -12,6 +12,7 @@ syllable with the diacritics as typed come first, and, within that, those holdin
 query's syllables adjacent and in order (see :func:`_order`).
 """
 
+import bisect
 import heapq
 from collections import Counter
 from dataclasses import dataclass
@@ -155,9 +156,7 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     unscored.difference_update(scores)
 
     if sort == "date":
-        # Raw column values: numbers that sort like the dates; an undated document's
-        # default cannot be turned into a datetime at all.
-        dates = searcher.reader().column_reader("date", translate=False)
+        dates = _Dates(searcher)
         scores.update(dict.fromkeys(unscored, 0.0))
         top = heapq.nlargest(offset + limit, scores, key=lambda d: (dates[d], scores[d]))
     else:
@@ -246,17 +245,40 @@ _DAY = 86_400_000_000
 """Whoosh stores dates as microseconds since year 1."""
 
 
+class _Dates:
+    """Each document's date as the raw number Whoosh stores (microseconds: they sort
+    like the dates), -1 for an undated document, so that it sorts after every date.
+
+    Read segment by segment: Whoosh's reader of a column over several segments fails
+    ("Invalid argument") when one segment holds no dated document at all.
+    """
+
+    def __init__(self, searcher):
+        reader = searcher.reader()
+        leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+        self._starts = [start for _, start in leaves]
+        self._columns = [leaf.column_reader("date", translate=False) for leaf, _ in leaves]
+        self._undated = searcher.schema["date"].default
+
+    def __getitem__(self, docnum: int) -> int:
+        leaf = bisect.bisect_right(self._starts, docnum) - 1
+        value = self._columns[leaf][docnum - self._starts[leaf]]
+        return -1 if value == self._undated else value
+
+
 def _facets(searcher, docnums, names) -> dict[str, list[tuple[str, int]]]:
     """Counts of matching documents per year or month, most recent first."""
     if not names:
         return {}
-    dates = searcher.reader().column_reader("date", translate=False)
+    dates = _Dates(searcher)
     days = Counter(dates[docnum] // _DAY for docnum in docnums)
     counts = {name: Counter() for name in names}
     for day, count in days.items():
+        if day < 0:  # undated
+            continue
         try:
             iso = long_to_datetime(day * _DAY).strftime("%Y-%m-%d")
-        except (OverflowError, ValueError):  # an undated document's default value
+        except (OverflowError, ValueError):
             continue
         for name in names:
             counts[name][iso[:FACETS[name]]] += count
