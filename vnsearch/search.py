@@ -120,6 +120,20 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     if not query_plan.terms and not query_plan.excluded:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
+    count = offset + limit
+    if (query_plan.terms and sort == "relevance" and not facets and date_filter is None
+            and not query_plan.phrases and not query_plan.excluded):
+        # The common case, free words only: just the best documents are ever built.
+        found = ranker.top(query_plan.terms, fields, max(RERANK_DEPTH, 2 * count))
+        scores = found.scores
+        top = _order(query_plan, ranker, fields, scores, count)
+        if len(top) < count and found.unscored:  # paging past every scored match
+            extra = found.unscored[:count - len(top)]
+            scores.update(dict.fromkeys(extra, 0.0))
+            top += extra
+        return _results(searcher, query_plan, scores, top[offset:], found.total, offset,
+                        {}, started)
+
     unscored: set[int] = set()
     if query_plan.terms:
         scores = ranker.score(query_plan.terms, fields, unscored)
@@ -155,8 +169,12 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
             extra = sorted(unscored)[:offset + limit - len(top)]
             scores.update(dict.fromkeys(extra, 0.0))
             top += extra
-    top = top[offset:]
+    return _results(searcher, query_plan, scores, top[offset:], len(scores) + len(unscored),
+                    offset, _facets(searcher, [*scores, *unscored], facets), started)
 
+
+def _results(searcher, query_plan, scores, top, total, offset, facets, started) -> Results:
+    """The :class:`Results` of documents ``top``, each with its snippet."""
     marks = query_plan.marks()
     hits = []
     for docnum in top:
@@ -166,10 +184,8 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
-    return Results(hits, query=query, restored=query_plan.restored,
-                   total=len(scores) + len(unscored),
-                   offset=offset, facets=_facets(searcher, [*scores, *unscored], facets),
-                   took_ms=(perf_counter() - started) * 1000)
+    return Results(hits, query=query_plan.query, restored=query_plan.restored, total=total,
+                   offset=offset, facets=facets, took_ms=(perf_counter() - started) * 1000)
 
 
 _DAY = 86_400_000_000
