@@ -3,9 +3,12 @@
 import heapq
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 
+import vnsearch.ranking as ranking
 from vnsearch import Index
 from vnsearch.plan import plan
 from vnsearch.ranking import Ranker
@@ -22,6 +25,13 @@ def _sentences():
 QUERIES = ["hội nghị", "tổng kết công tác năm", "vietsovpetro", "cong nghe thong tin",
            "triển khai nhiệm vụ năm 2021", "dau khi", "an toàn", "nghị quyết đại hội",
            "của", "năm 2020 và", "khai thac", "Hội đồng 52", "người lao động"]
+
+
+@pytest.fixture(autouse=True, params=["numpy", "dictionaries"])
+def path(request, monkeypatch):
+    """Both ways of finding the best documents: numpy arrays and dictionaries."""
+    monkeypatch.setattr(ranking, "VECTORISE_FROM", 0 if request.param == "numpy" else 10**9)
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +107,13 @@ def test_paging_past_the_scored_matches(archive):
         general = archive.search("vietsovpetro của -xyzzy", limit=30, offset=offset)
         assert [h.id for h in fast] == [h.id for h in general]
         assert fast.total == general.total
+
+
+def test_searching_a_small_index_does_not_import_numpy(seeds_index):
+    code = ("import sys\nfrom vnsearch import Index\n"
+            f"hits = Index.open({str(seeds_index.path)!r}).search('công nghệ thông tin')\n"
+            "assert hits.total\n"
+            "print('numpy' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout == "False\n"

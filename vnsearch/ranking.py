@@ -13,6 +13,8 @@ Whoosh's ``log(N / (df + 1)) + 1``: syllables found in every article fade to alm
 nothing instead of keeping a floor, which a question full of "của", "là", "gì" needs.
 """
 
+import heapq
+import sys
 import weakref
 from array import array
 from bisect import bisect_left
@@ -24,8 +26,6 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numlists import delta_decode
 
-from .topk import Top, best_documents
-from .topk import clear_cache as clear_lengths
 
 K1 = 1.2
 B = 0.75
@@ -39,6 +39,27 @@ as the query has rarer ones (measured on news_dated: same nDCG, half the latency
 SKIP_FROM = 1_000
 """Below this many documents every term is read: it is fast anyway, and with few
 documents a document frequency says little about how common a syllable is."""
+
+
+VECTORISE_FROM = 10_000
+"""From this many documents on, the best documents are found with numpy arrays (see
+:mod:`vnsearch.topk`); below, the dictionary path is as fast and spares a short-lived
+process numpy's import (a tenth of a second or more)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    """The ``depth`` best documents of a query and the count of every match.
+
+    ``scores`` maps each of the best documents to its score, best first; ``unscored``
+    lists, in document order, matches holding only terms too common to score (filled
+    only when fewer than ``depth`` documents have a score, for paging past them);
+    ``total`` counts every match, scored or not.
+    """
+
+    scores: dict[int, float]
+    unscored: list[int]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +161,21 @@ class Ranker:
         fraction of the cost on a big index (see :mod:`vnsearch.topk`); deleted
         documents are left out.
         """
-        self._memo = {}
-        scored, common = self._split(terms, fields)
-        return best_documents(self, scored, common, fields, depth)
+        if self.doc_count >= VECTORISE_FROM:
+            from .topk import best_documents
+            self._memo = {}
+            scored, common = self._split(terms, fields)
+            return best_documents(self, scored, common, fields, depth)
+        unscored: set[int] = set()
+        scores = self.score(terms, fields, unscored)
+        if self.searcher.reader().has_deletions():
+            scores = {d: s for d, s in scores.items() if not self.is_deleted(d)}
+            unscored = {d for d in unscored if not self.is_deleted(d)}
+        unscored.difference_update(scores)
+        best = heapq.nlargest(depth, scores, key=scores.__getitem__)
+        return Top({d: scores[d] for d in best},
+                   sorted(unscored)[:depth] if len(best) < depth else [],
+                   len(scores) + len(unscored))
 
     def _split(self, terms, fields):
         """``([(term, df)] to score, [terms] too common to score)``, in query order.
@@ -320,5 +353,6 @@ def clear_cache() -> None:
     global _cached_postings
     _cache.clear()
     _lengths.clear()
-    clear_lengths()
+    if "vnsearch.topk" in sys.modules:
+        sys.modules["vnsearch.topk"].clear_cache()
     _cached_postings = 0

@@ -17,29 +17,14 @@ field holding them, then document number). ``tests/test_topk.py`` checks it on a
 index against the dictionary path.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from .ranking import B, K1, Top
+
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 """Whoosh keeps field lengths as one byte each; this decodes them all at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class Top:
-    """The ``depth`` best documents of a query and the count of every match.
-
-    ``scores`` maps each of the best documents to its score, best first; ``unscored``
-    lists, in document order, matches holding only terms too common to score (filled
-    only when fewer than ``depth`` documents have a score, for paging past them);
-    ``total`` counts every match, scored or not.
-    """
-
-    scores: dict[int, float]
-    unscored: list[int]
-    total: int
 
 
 def best_documents(ranker, scored, common, fields: dict[str, float], depth: int) -> Top:
@@ -48,8 +33,6 @@ def best_documents(ranker, scored, common, fields: dict[str, float], depth: int)
     ``common`` are terms that add no score but whose documents match (see
     :data:`vnsearch.ranking.COMMON`). Deleted documents never match.
     """
-    from .ranking import B, K1  # imported when called: ranking imports this module
-
     size = ranker.doc_count
     scores = np.zeros(size, dtype=np.float64)
     seen = np.zeros(size, dtype=bool)
