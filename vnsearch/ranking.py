@@ -17,7 +17,7 @@ import heapq
 import sys
 import weakref
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from itertools import accumulate
 from dataclasses import dataclass
@@ -254,18 +254,21 @@ class Ranker:
 class Holders:
     """Membership in a term's sorted posting lists, by binary search."""
 
-    __slots__ = ("_lists",)
+    __slots__ = ("_lists", "_bases")
 
     def __init__(self, lists):
-        self._lists = lists
+        self._lists = sorted(lists, key=lambda pair: pair[0])
+        self._bases = [base for base, _ in self._lists]
 
     def __contains__(self, docnum: int) -> bool:
-        for base, ids in self._lists:
-            local = docnum - base
-            at = bisect_left(ids, local)
-            if at < len(ids) and ids[at] == local:
-                return True
-        return False
+        # A document is in one segment: the last whose base is not past it.
+        segment = bisect_right(self._bases, docnum) - 1
+        if segment < 0:
+            return False
+        base, ids = self._lists[segment]
+        local = docnum - base
+        at = bisect_left(ids, local)
+        return at < len(ids) and ids[at] == local
 
 
 _lengths: dict = {}

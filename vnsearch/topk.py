@@ -38,6 +38,7 @@ def best_documents(ranker, scored, common, fields: dict[str, float], depth: int)
     seen = np.zeros(size, dtype=bool)
     first = np.zeros(size, dtype=np.int32)  # when a document was first scored
     pseudo = np.zeros(size, dtype=np.float64)
+    held = np.zeros(size, dtype=bool)  # documents holding the current term
     names = list(fields)
     for number, (term, df) in enumerate(scored):
         pseudo.fill(0.0)
@@ -54,10 +55,13 @@ def best_documents(ranker, scored, common, fields: dict[str, float], depth: int)
                 new = ids[~seen[ids]]
                 first[new] = number * len(names) + position
                 seen[new] = True
-                touched.append(ids)
+                fresh = ids[~held[ids]]  # a document in both fields counts once
+                held[fresh] = True
+                touched.append(fresh)
         if not touched:
             continue
-        ids = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
+        ids = np.concatenate(touched) if len(touched) > 1 else touched[0]
+        held[ids] = False
         factor = term.weight * ranker.idf(df) * (K1 + 1)
         tf = pseudo[ids]
         scores[ids] += factor * tf / (tf + K1)
