@@ -7,6 +7,8 @@ same documents, or ``python -c pass`` for process start-up) and the ratio betwee
     python -m bench.speed --big            # + 1–5-word queries over 38,087 articles
     python -m bench.speed --growth         # + build and query time at 1k/5k/20k/38k articles
     python -m bench.speed --parts cold-start --runs 20
+    python -m bench.speed --index big-index --corpus archive.jsonl.gz
+                                           # queries on an index built beforehand
 
 Indexing runs in a child process (``--build-worker``) for each system, so its peak RSS is
 that child's own ``ru_maxrss``; the child loads the corpus into memory before the clock
@@ -42,7 +44,7 @@ TITLE2ARTICLE = ["news_dated_title2article_queries.jsonl",
 COLD_START_QUERY = "công nghệ thông tin"
 GROWTH_SIZES = [1_000, 5_000, 20_000, None]  # None: every document (38,087)
 WARMUP_QUERIES = 5
-PARTS = ["cold-start", "indexing", "queries", "big", "growth"]
+PARTS = ["cold-start", "indexing", "queries", "big", "growth", "existing"]
 HEADERS = ["figure", "vnsearch", "baseline", "baseline value", "ratio", "target"]
 
 
@@ -52,6 +54,10 @@ def main(argv=None):
     if args.build_worker:
         return build_worker(json.loads(args.build_worker))
     parts = list(args.parts) + ["big"] * args.big + ["growth"] * args.growth
+    if args.index:
+        parts = ["existing"]
+    if args.search_worker:
+        return search_worker(json.loads(args.search_worker))
     try:
         _check_vnsearch()
         data_file(args.data_dir, NEWS_DATED)
@@ -114,7 +120,13 @@ def parse_args(argv):
                         help="folder of the shared data (default: %(default)s)")
     parser.add_argument("--json", metavar="PATH",
                         help="also write the results as JSON to PATH ('-' for stdout)")
+    parser.add_argument("--index", metavar="DIR",
+                        help="only time 1–5-word queries on this vnsearch index, built "
+                             "beforehand from --corpus (FTS5 is built from it in this run)")
+    parser.add_argument("--corpus", metavar="FILE",
+                        help="the JSON Lines file the --index was built from")
     parser.add_argument("--build-worker", metavar="SPEC", help=argparse.SUPPRESS)
+    parser.add_argument("--search-worker", metavar="SPEC", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -263,6 +275,57 @@ class SpeedBenchmark:
                      "words, top 10 "
                      "with snippets", rows, raw, headers=headers)
 
+    def existing(self):
+        """1–5-word queries on an index built beforehand (a big archive), beside FTS5.
+
+        Also the cold `vnsearch search` on it, and the peak RSS of a process that runs
+        every query (the searching process of a server).
+        """
+        if not (self.args.index and self.args.corpus):
+            raise BenchmarkError("--index needs --corpus, the file it was built from.")
+        corpus = str(data_file(self.args.data_dir, self.args.corpus))
+        fts = run_build_worker({"corpora": [corpus], "size": None, "seed": None,
+                                "system": "fts5", "out": str(self.workdir / "fts5.db")})
+        builds = {"vnsearch": {"out": self.args.index}, "fts5": fts}
+        n = fts["docs"]
+        # Queries from titles spread over the archive, not only its first articles.
+        docs = load_corpus([corpus])[::max(1, n // 20_000)]
+        queries = title_queries(docs, self.args.per_length, self.args.seed)
+        warmup = [q for qs in title_queries(docs, 1, self.args.seed + 1).values() for q in qs]
+        del docs
+        mixed = [q for length in range(1, 6) for q in queries[length]]
+        progress(f"existing: cold `vnsearch search` × {self.args.runs} …")
+        command = vnsearch_command("search", COLD_START_QUERY, "--index", self.args.index)
+        walls = time_commands({"search": command}, self.args.runs)["search"]
+        progress(f"existing: {len(mixed)} queries in a fresh process, for its RSS …")
+        worker = [sys.executable, "-m", "bench.speed", "--search-worker",
+                  json.dumps({"index": self.args.index, "queries": mixed})]
+        searched = json.loads(run_command(worker).stdout.strip().splitlines()[-1])
+        raw = {}
+        with open_pair(builds) as (index, fts_index):
+            variants = searchers(index, fts_index)
+            time_searches(variants, warmup, warmup=len(warmup))
+            for length in range(1, 6):
+                progress(f"existing: {len(queries[length])} queries of {length} word(s) …")
+                raw[length] = time_searches(variants, queries[length], warmup=0)
+        raw["1–5"] = {variant: {system: [s for length in range(1, 6)
+                                         for s in raw[length][variant][system]]
+                                for system in systems}
+                      for variant, systems in raw[1].items()}
+        rows = [["cold `vnsearch search` wall s", statistics.median(walls), "", None, None,
+                 "≤ 1 s"],
+                ["peak RSS of a process running every query MB", searched["peak_rss_mb"],
+                 "", None, None, "≤ 1 GB"],
+                ["index size on disk MB", folder_size_bytes(self.args.index) / 2**20, "FTS5",
+                 fts["size_bytes"] / 2**20,
+                 ratio(folder_size_bytes(self.args.index), fts["size_bytes"]), ""]]
+        for length, timings in raw.items():
+            label = f"{length} word{'s' if length != 1 else ''}"
+            rows += latency_rows(label, timings, "p95 ≤ 100 ms, ≤ FTS5")
+        self._report("existing", f"{n:,} docs ({Path(corpus).name}): queries of 1–5 title "
+                     f"words ({self.args.per_length} per length), top 10", rows,
+                     {"cold_search_s": walls, "search_worker": searched, "latency": raw})
+
     # --- helpers ------------------------------------------------------------------------
 
     def build(self, spec, runs=1):
@@ -368,6 +431,17 @@ def build_worker(spec):
         "children_peak_rss_mb": peak_rss_mb(children=True),
         "size_bytes": folder_size_bytes(spec["out"]),
     }))
+    return 0
+
+
+def search_worker(spec):
+    """Child process: open an index, run every query with snippets, print peak RSS."""
+    from vnsearch import Index
+
+    with Index.open(spec["index"]) as index:
+        for query in spec["queries"]:
+            [(hit.id, hit.snippet) for hit in index.search(query, limit=10)]
+    print(json.dumps({"queries": len(spec["queries"]), "peak_rss_mb": peak_rss_mb()}))
     return 0
 
 

@@ -2,8 +2,10 @@
 
 import pytest
 
-from vnsearch.highlight import Marks, highlight
+from vnsearch.highlight import Marks, highlight, match_spans
 from vnsearch.plan import plan
+
+from conftest import SEEDS
 
 
 def marked(text, query):
@@ -67,3 +69,31 @@ def test_marks_of_an_analysed_query_mark_as_typed():
     from vnsearch.analysis import analyse
     snippet, spans = highlight("Bán hàng và bạn hàng.", Marks.of(analyse("bán hàng")))
     assert [snippet[s:e] for s, e in spans] == ["Bán hàng", "hàng"]
+
+
+def _every_syllable(text, marks):
+    """The rule spelled out: every syllable whose folded form, or itself, is a mark."""
+    import re as _re
+    from vnsearch.normalize import fold, normalize_with_offsets
+    normalised, offsets = normalize_with_offsets(text)
+    spans = []
+    for match in _re.finditer(r"\w+", normalised):
+        word = match.group().lower()
+        if fold(word) in marks.folded or word in marks.exact:
+            start, end = match.span()
+            if offsets is not None:
+                start, end = offsets[start], offsets[end]
+            spans.append((start, end, fold(word)))
+    return spans
+
+
+@pytest.mark.parametrize("marks", [
+    Marks(exact=frozenset({"dầu", "khí"})),
+    Marks(folded=frozenset({"dau", "khi", "2020", "d"})),
+    Marks(exact=frozenset({"việt"}), folded=frozenset({"nam", "hoa", "a", "thuy"})),
+])
+def test_finding_marks_by_pattern_misses_no_syllable(marks):
+    text = ("ĐẦU tư dầu khí, Dau khi; đâu, đầu-khí 2020 Việt Nam VIỆT NAM Hoà Bình "
+            "hòa HOÀ thuỷ thủy D đ Đ d Ｄầu 2020s a à Ả à "  # NFD "à" last
+            + " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))))
+    assert match_spans(text, marks) == _every_syllable(text, marks)

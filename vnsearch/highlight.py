@@ -6,6 +6,7 @@ enough to run on the ten bodies shown. Spans point into the original text, so ma
 land on the words as written ("dầu khí" for the query "dau khi").
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ def match_spans(text: str, marks: Marks) -> list[tuple[int, int, str]]:
     if not (marks.exact or marks.folded or marks.phrases) or not text:
         return []
     normalised, offsets = normalize_with_offsets(text)
+    if not marks.phrases:
+        # Only syllables that could fold to a mark are looked at, found by one regular
+        # expression: a long article has thousands of syllables and shows a few.
+        spans = []
+        for match in _candidates(marks).finditer(normalised):
+            word = match.group().lower()
+            folded = fold(word)
+            if folded in marks.folded or word in marks.exact:
+                start, end = match.span()
+                if offsets is not None:
+                    start, end = offsets[start], offsets[end]
+                spans.append((start, end, folded))
+        return spans
     spans = []
     words = []  # every syllable, only when phrases must be found
     for match in _SYLLABLE.finditer(normalised):
@@ -74,6 +88,33 @@ def match_spans(text: str, marks: Marks) -> list[tuple[int, int, str]]:
                     _same(words[first + i], key) for i, key in enumerate(keys[1:], 1)):
                 marked[first:first + size] = [True] * size
     return [(start, end, folded) for (start, end, _, folded, _), on in zip(words, marked) if on]
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(marks: Marks) -> re.Pattern:
+    """A pattern finding every whole syllable whose folded form a mark could have.
+
+    Each letter of a folded mark stands for every Latin letter folding to it ("d":
+    d, D, đ, Đ), so a match still has to be checked; syllables in other scripts could
+    only fold to a mark through unidecode's transliteration, and are not marks.
+    """
+    keys = sorted(marks.folded | {fold(word) for word in marks.exact}, key=len, reverse=True)
+    pieces = ["".join(_letter_class(char) for char in key) for key in keys if key]
+    return re.compile(r"(?<!\w)(?:" + "|".join(pieces) + r")(?!\w)")
+
+
+@functools.lru_cache(maxsize=None)
+def _letter_class(char: str) -> str:
+    """A character class of every Latin character folding to ``char``."""
+    found = [other for other in _LATIN if other != char and fold(other) == char]
+    return "[" + re.escape(char) + "".join(map(re.escape, found)) + "]" if found \
+        else re.escape(char)
+
+
+_LATIN = "".join(chr(code) for start, stop in ((0x30, 0x7B), (0xC0, 0x250), (0x1E00, 0x1F00),
+                                             (0xFF10, 0xFF5B))
+                 for code in range(start, stop))
+"""Digits and Latin letters, Vietnamese ones included, with their full-width forms."""
 
 
 def _same(word, key: str) -> bool:

@@ -13,16 +13,19 @@ Whoosh's ``log(N / (df + 1)) + 1``: syllables found in every article fade to alm
 nothing instead of keeping a floor, which a question full of "của", "là", "gì" needs.
 """
 
+import heapq
+import sys
 import weakref
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from itertools import accumulate
 from dataclasses import dataclass
 from math import log
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numlists import delta_decode
+
 
 K1 = 1.2
 B = 0.75
@@ -36,6 +39,27 @@ as the query has rarer ones (measured on news_dated: same nDCG, half the latency
 SKIP_FROM = 1_000
 """Below this many documents every term is read: it is fast anyway, and with few
 documents a document frequency says little about how common a syllable is."""
+
+
+VECTORISE_FROM = 10_000
+"""From this many documents on, the best documents are found with numpy arrays (see
+:mod:`vnsearch.topk`); below, the dictionary path is as fast and spares a short-lived
+process numpy's import (a tenth of a second or more)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    """The ``depth`` best documents of a query and the count of every match.
+
+    ``scores`` maps each of the best documents to its score, best first; ``unscored``
+    lists, in document order, matches holding only terms too common to score (filled
+    only when fewer than ``depth`` documents have a score, for paging past them);
+    ``total`` counts every match, scored or not.
+    """
+
+    scores: dict[int, float]
+    unscored: list[int]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,24 +142,59 @@ class Ranker:
         self._memo = {}
         scores: dict[int, float] = {}
         get = scores.get
-        frequencies = [self.document_frequency(t.text, fields) for t in terms]
-        # Syllables found nearly everywhere ("của", "và") add little score for a lot of
-        # reading; skip them when the query has anything rarer to go on.
-        limit = COMMON * self.doc_count
-        has_rare = self.doc_count >= SKIP_FROM and any(0 < df <= limit for df in frequencies)
-        for term, df in zip(terms, frequencies):
-            if not df or not term.weight:
-                continue
-            if df > limit and has_rare:
-                if unscored is not None:
-                    for ids, base in self._lists(term.text, fields):
-                        unscored.update(ids if not base else map(base.__add__, ids))
-                continue
+        scored, common = self._split(terms, fields)
+        if unscored is not None:
+            for term in common:
+                for ids, base in self._lists(term.text, fields):
+                    unscored.update(ids if not base else map(base.__add__, ids))
+        for term, df in scored:
             pseudo = self._pseudo_frequencies(term.text, fields)
             factor = term.weight * self.idf(df) * (K1 + 1)
             for docnum, tf in pseudo.items():
                 scores[docnum] = get(docnum, 0.0) + factor * tf / (tf + K1)
         return scores
+
+    def top(self, terms: list[WeightedTerm], fields: dict[str, float], depth: int) -> Top:
+        """The ``depth`` best documents by :meth:`score`, best first, and every match.
+
+        The same scores and order as :meth:`score` followed by ``heapq.nlargest``, at a
+        fraction of the cost on a big index (see :mod:`vnsearch.topk`); deleted
+        documents are left out.
+        """
+        if self.doc_count >= VECTORISE_FROM:
+            from .topk import best_documents
+            self._memo = {}
+            scored, common = self._split(terms, fields)
+            return best_documents(self, scored, common, fields, depth)
+        unscored: set[int] = set()
+        scores = self.score(terms, fields, unscored)
+        if self.searcher.reader().has_deletions():
+            scores = {d: s for d, s in scores.items() if not self.is_deleted(d)}
+            unscored = {d for d in unscored if not self.is_deleted(d)}
+        unscored.difference_update(scores)
+        best = heapq.nlargest(depth, scores, key=scores.__getitem__)
+        return Top({d: scores[d] for d in best},
+                   sorted(unscored)[:depth] if len(best) < depth else [],
+                   len(scores) + len(unscored))
+
+    def _split(self, terms, fields):
+        """``([(term, df)] to score, [terms] too common to score)``, in query order.
+
+        Syllables found nearly everywhere ("của", "và") add little score for a lot of
+        reading; they are left unscored when the query has anything rarer to go on.
+        """
+        frequencies = [self.document_frequency(t.text, fields) for t in terms]
+        limit = COMMON * self.doc_count
+        has_rare = self.doc_count >= SKIP_FROM and any(0 < df <= limit for df in frequencies)
+        scored, common = [], []
+        for term, df in zip(terms, frequencies):
+            if not df or not term.weight:
+                continue
+            if df > limit and has_rare:
+                common.append(term)
+            else:
+                scored.append((term, df))
+        return scored, common
 
     def _lists(self, text: str, fields):
         """``(ids, base)`` of every segment's posting list of ``text`` in ``fields``."""
@@ -195,18 +254,21 @@ class Ranker:
 class Holders:
     """Membership in a term's sorted posting lists, by binary search."""
 
-    __slots__ = ("_lists",)
+    __slots__ = ("_lists", "_bases")
 
     def __init__(self, lists):
-        self._lists = lists
+        self._lists = sorted(lists, key=lambda pair: pair[0])
+        self._bases = [base for base, _ in self._lists]
 
     def __contains__(self, docnum: int) -> bool:
-        for base, ids in self._lists:
-            local = docnum - base
-            at = bisect_left(ids, local)
-            if at < len(ids) and ids[at] == local:
-                return True
-        return False
+        # A document is in one segment: the last whose base is not past it.
+        segment = bisect_right(self._bases, docnum) - 1
+        if segment < 0:
+            return False
+        base, ids = self._lists[segment]
+        local = docnum - base
+        at = bisect_left(ids, local)
+        return at < len(ids) and ids[at] == local
 
 
 _lengths: dict = {}
@@ -277,7 +339,7 @@ def _read_blocks(matcher):
         if matcher._data is None:
             matcher._read_data()
         block_ids, weights = matcher._data[0], matcher._data[1]
-        ids.extend(delta_decode(block_ids))
+        ids.extend(accumulate(block_ids))  # whoosh's delta_decode, in C
         count = matcher._blocklength
         if weights is None:
             tfs.extend([1.0] * count)
@@ -294,4 +356,6 @@ def clear_cache() -> None:
     global _cached_postings
     _cache.clear()
     _lengths.clear()
+    if "vnsearch.topk" in sys.modules:
+        sys.modules["vnsearch.topk"].clear_cache()
     _cached_postings = 0

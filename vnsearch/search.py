@@ -129,6 +129,29 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     if not query_plan.terms and not query_plan.excluded and not expansion.phrases:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
+    def said(total):
+        suggestion = did_you_mean(
+            query_plan.literal or query_plan.analysis, query_plan.literal_text, total,
+            ranker.doc_frequency, lambda: lexicon_for(searcher, index_dir),
+            expansion.corrections) if typos else None
+        return {"corrected": _in_query(query, query_plan.text, expansion.corrected),
+                "suggestion": _in_query(query, query_plan.text, suggestion)}
+
+    count = offset + limit
+    if (query_plan.terms and sort == "relevance" and not facets and date_filter is None
+            and not query_plan.phrases and not query_plan.excluded
+            and not expansion.phrases):
+        # The common case, free words only: just the best documents are ever built.
+        found = ranker.top(query_plan.terms, fields, max(RERANK_DEPTH, 2 * count))
+        scores = found.scores
+        top = _order(query_plan, ranker, fields, scores, count)
+        if len(top) < count and found.unscored:  # paging past every scored match
+            extra = found.unscored[:count - len(top)]
+            scores.update(dict.fromkeys(extra, 0.0))
+            top += extra
+        return _results(searcher, query_plan, scores, top[offset:], found.total, offset,
+                        {}, started, said(found.total))
+
     unscored: set[int] = set()
     if query_plan.terms or expansion.phrases:
         scores = ranker.score(query_plan.terms, fields, unscored) \
@@ -165,8 +188,15 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
             extra = sorted(unscored)[:offset + limit - len(top)]
             scores.update(dict.fromkeys(extra, 0.0))
             top += extra
-    top = top[offset:]
+    total = len(scores) + len(unscored)
+    return _results(searcher, query_plan, scores, top[offset:], total, offset,
+                    _facets(searcher, [*scores, *unscored], facets), started, said(total))
 
+
+def _results(searcher, query_plan, scores, top, total, offset, facets, started,
+             said) -> Results:
+    """The :class:`Results` of documents ``top``, each with its snippet; ``said`` holds
+    what the engine says of the query (``corrected``, ``suggestion``)."""
     marks = query_plan.marks()
     hits = []
     for docnum in top:
@@ -176,16 +206,9 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
                         date=stored.get("date"), score=scores[docnum],
                         snippet=snippet, highlights=spans,
                         source=stored.get("source") or None))
-    suggestion = did_you_mean(
-        query_plan.literal or query_plan.analysis, query_plan.literal_text,
-        len(scores) + len(unscored), ranker.doc_frequency,
-        lambda: lexicon_for(searcher, index_dir), expansion.corrections) if typos else None
-    return Results(hits, query=query, restored=query_plan.restored,
-                   total=len(scores) + len(unscored),
-                   corrected=_in_query(query, query_plan.text, expansion.corrected),
-                   suggestion=_in_query(query, query_plan.text, suggestion),
-                   offset=offset, facets=_facets(searcher, [*scores, *unscored], facets),
-                   took_ms=(perf_counter() - started) * 1000)
+    return Results(hits, query=query_plan.query, restored=query_plan.restored, total=total,
+                   offset=offset, facets=facets, took_ms=(perf_counter() - started) * 1000,
+                   **said)
 
 
 def completions(searcher, prefix: str, limit: int = 10, *, index_dir=None) -> list[str]:
