@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
-from vnsearch import Index, schema, writing
+from vnsearch import Index, merging, schema, writing
 from vnsearch.analysis import FOLDED
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -48,7 +48,7 @@ def _fields(document):
                 _stored_body=document["body"], source="tests", hash=str(len(document["body"])))
 
 
-def _build(folder, documents, make_writer, commit_every=None):
+def _build(folder, documents, make_writer, commit_every=None, **commit):
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema.build_schema())
     step = commit_every or len(documents)
@@ -56,7 +56,7 @@ def _build(folder, documents, make_writer, commit_every=None):
         writer = make_writer(ix)
         for document in documents[start:start + step]:
             writer.add_document(**_fields(document))
-        writer.commit()
+        writer.commit(**commit)
     return whoosh_index.open_dir(str(folder))
 
 
@@ -145,12 +145,46 @@ def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, mon
 
 
 def test_same_contents_over_several_commits(documents, tmp_path):
-    # Whoosh merges small segments on commit (MERGE_SMALL): merged postings must match.
+    # Whoosh's MERGE_SMALL merges small segments on commit: merged postings must match.
     few = documents[:60]
-    plain = _build(tmp_path / "plain", few, _whoosh_writer, commit_every=7)
-    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7)
+    plain = _build(tmp_path / "plain", few, _whoosh_writer, commit_every=7,
+                   mergetype=MERGE_SMALL)
+    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7,
+                  mergetype=MERGE_SMALL)
     assert len(fast._segments()) == len(plain._segments()) < 9
     assert _contents(fast) == _contents(plain)
+
+
+def test_commits_merge_by_tiers_after_the_new_segment_is_live(documents, tmp_path):
+    # Nine commits of 7: the first eight segments are merged into one of 56 (in a
+    # commit of its own, after the eighth), the ninth stays apart. The same merges
+    # done by Whoosh's own writer give the same contents.
+    few = documents[:63]
+    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7)
+    assert sorted(s.doc_count() for s in fast._segments()) == [7, 56]
+
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    plain = whoosh_index.create_in(str(folder), schema.build_schema())
+    for start in range(0, len(few), 7):
+        writer = _whoosh_writer(plain)
+        for document in few[start:start + 7]:
+            writer.add_document(**_fields(document))
+        writer.commit(merge=False)
+        if merging.segments_to_merge(plain._segments()):
+            _whoosh_writer(plain).commit(mergetype=merging.tiered_merge)
+    assert _contents(fast) == _contents(whoosh_index.open_dir(str(folder)))
+    with fast.searcher() as searcher:
+        assert sorted(searcher.reader().all_stored_fields(), key=lambda f: f["id"]) == \
+            sorted(({"id": d["id"], "title": d["title"], "body": d["body"],
+                     "source": "tests"} for d in few), key=lambda f: f["id"])
+
+
+def test_no_merge_makes_a_segment_above_the_ceiling(documents, tmp_path, monkeypatch):
+    monkeypatch.setattr(merging, "MAX_MERGED_DOCS", 40)
+    fast = _build(tmp_path / "fast", documents[:80], _fast_writer, commit_every=5)
+    sizes = sorted(s.doc_count() for s in fast._segments())
+    assert sum(sizes) == 80 and max(sizes) <= 40 and len(sizes) < 16
 
 
 def test_cancel_leaves_the_index_as_it_was(documents, tmp_path):

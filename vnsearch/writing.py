@@ -10,7 +10,7 @@ compressed. Per posting, that is most of the cost of indexing.
 own writer's (same terms, postings, positions, lengths and statistics; with
 :data:`EXACT` set, the very same bytes) and keeps the rest of Whoosh's writer: the
 per-document writer (stored fields, columns, lengths), deletions, ``update_document``,
-merging of old segments and the atomic commit of a new table of contents. Only the
+merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the atomic commit of a new table of contents. Only the
 way postings reach the disk changes:
 
 * ``add_document`` appends a field's postings to flat arrays (term id, document,
@@ -45,6 +45,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
+from .merging import segments_to_merge, tiered_merge
 
 BLOCK_LIMIT = 128
 """Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
@@ -104,6 +105,8 @@ class FastSegmentWriter(SegmentWriter):
         kwargs.setdefault("codec", _WritingCodec())
         kwargs.setdefault("compound", COMPOUND)
         super().__init__(ix, **kwargs)
+        self._index = ix
+        self._takes_lock = kwargs.get("_lk", True)
         self._postings = {}  # fieldname -> _FieldPostings
         self._deletion_searcher = None
 
@@ -216,14 +219,26 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
         self._postings = {}
 
-    def commit(self, *args, **kwargs):
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        """Write the new segment and make it live; then, unless the caller chose a
+        merge policy of its own, merge segments as :mod:`vnsearch.merging` chooses,
+        in a second commit: the documents are searchable before the merge starts,
+        and a merge never holds them back."""
+        own_policy = mergetype is not None or optimize or merge is False
+        self._commit(mergetype, optimize, merge if own_policy else False)
+        if not own_policy and segments_to_merge(self._index._segments()):
+            merger = FastSegmentWriter(self._index, _lk=self._takes_lock)
+            merger._commit(tiered_merge, None, None)
+            self.generation = merger.generation
+
+    def _commit(self, mergetype, optimize, merge):
         # Writing creates millions of short-lived objects but no cycles: the cyclic
         # collector would only walk the arrays' owners over and over.
         self._close_deletion_searcher()
         enabled = gc.isenabled()
         gc.disable()
         try:
-            super().commit(*args, **kwargs)
+            super().commit(mergetype, optimize, merge)
         finally:
             if enabled:
                 gc.enable()
