@@ -24,8 +24,8 @@ MERGE_FACTOR = 8
 
 MAX_MERGED_DOCS = 50_000
 """No merge makes a segment larger than this many documents: the writer's memory peaks
-while merging, its postings held in arrays (≥ 45 KB per merged news article, measured part-way
-through a merge of 28,345, see docs/benchmarks.md)."""
+while merging, its postings held in arrays (≥ 45 KB per merged news article, measured
+part-way through a merge of 28,345, see docs/benchmarks.md)."""
 
 TIER_UNIT = 1_000
 """Segments below this many documents all count as the first tier."""
