@@ -9,6 +9,8 @@ same documents, or ``python -c pass`` for process start-up) and the ratio betwee
     python -m bench.speed --parts cold-start --runs 20
     python -m bench.speed --index big-index --corpus archive.jsonl.gz
                                            # queries on an index built beforehand
+    python -m bench.speed --parts growth --corpus /tmp/corpus-300k.jsonl.gz \
+        --sizes 38087 100000 300000       # growth over an archive from bench.corpus
 
 Indexing runs in a child process (``--build-worker``) for each system, so its peak RSS is
 that child's own ``ru_maxrss``; the child loads the corpus into memory before the clock
@@ -21,6 +23,7 @@ warm caches.
 """
 
 import argparse
+import itertools
 import json
 import random
 import shutil
@@ -35,7 +38,8 @@ from bench import baseline
 from bench.common import (DEFAULT_DATA_DIR, REPO_ROOT, DataMissingError, data_file,
                           describe_load, describe_machine, folder_size_bytes, format_table,
                           latency_summary, load_corpus, load_queries, machine_info,
-                          peak_rss_mb, progress, ratio, sample_queries, words)
+                          peak_rss_mb, progress, ratio, read_jsonl, sample_queries,
+                          words)
 
 NEWS_DATED = "news_dated.jsonl.gz"
 NEWS_BAOMOI = "news_baomoi.jsonl.gz"
@@ -106,6 +110,15 @@ def parse_args(argv):
                         help="add 1–5-word queries over news_dated + news_baomoi (38,087 docs)")
     parser.add_argument("--growth", action="store_true",
                         help="add build and query times at 1k, 5k, 20k and 38k docs")
+    parser.add_argument("--corpus", metavar="FILE",
+                        help="an archive written by bench.corpus. For --growth: its first "
+                             "N articles are read as a stream at each size N (the builders' "
+                             "time includes reading them), and its next 1,000 are then "
+                             "added to each index. With --index: the file that index was "
+                             "built from")
+    parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
+                        help="for --growth: archive sizes (default 1,000 5,000 20,000 and "
+                             "every document)")
     parser.add_argument("--runs", type=int, default=10,
                         help="cold-start runs per command (default %(default)s)")
     parser.add_argument("--build-runs", type=int, default=1,
@@ -123,8 +136,6 @@ def parse_args(argv):
     parser.add_argument("--index", metavar="DIR",
                         help="only time 1–5-word queries on this vnsearch index, built "
                              "beforehand from --corpus (FTS5 is built from it in this run)")
-    parser.add_argument("--corpus", metavar="FILE",
-                        help="the JSON Lines file the --index was built from")
     parser.add_argument("--build-worker", metavar="SPEC", help=argparse.SUPPRESS)
     parser.add_argument("--search-worker", metavar="SPEC", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -244,16 +255,26 @@ class SpeedBenchmark:
                      "top 10", rows, {"builds": builds, "latency": raw})
 
     def growth(self):
-        """Build time and query latency as the archive grows: 1k, 5k, 20k, all docs."""
-        all_docs = select_docs(self._combined_spec(None)["corpora"], None, self.args.seed)
+        """Build time and query latency as the archive grows: 1k, 5k, 20k, all docs, or
+        ``--sizes`` of a ``--corpus`` archive (then also the time to add 1,000 more)."""
+        corpus = self.args.corpus
+        if corpus:
+            first = load_corpus(corpus, limit=1000)
+            label = f"{Path(corpus).name} (bench.corpus)"
+        else:
+            first = select_docs(self._combined_spec(None)["corpora"], None,
+                                self.args.seed)[:1000]
+            label = f"news_dated + news_baomoi shuffled (seed {self.args.seed})"
         # Queries from the titles of the first 1,000 docs: present at every size.
-        queries = title_queries(all_docs[:1000], self.args.per_length, self.args.seed)
+        queries = title_queries(first, self.args.per_length, self.args.seed)
         queries = [q for length in range(1, 6) for q in queries[length]]
         random.Random(self.args.seed).shuffle(queries)  # warm up on mixed lengths
-        del all_docs
+        del first
         rows, raw = [], {}
-        for size in GROWTH_SIZES:
-            builds = self.build(self._combined_spec(size))
+        for size in self.args.sizes or GROWTH_SIZES:
+            spec = ({"corpora": [corpus], "size": size, "seed": None, "stream": True}
+                    if corpus else self._combined_spec(size))
+            builds = self.build(spec)
             vn, fts = builds["vnsearch"], builds["fts5"]
             progress(f"growth: {len(queries)} queries over {vn['docs']:,} docs …")
             with open_pair(builds) as (index, fts_index):
@@ -261,19 +282,30 @@ class SpeedBenchmark:
                                         queries)
             timings = timings["with snippets"]
             vq, fq = latency_summary(timings["vnsearch"]), latency_summary(timings["fts5"])
-            raw[vn["docs"]] = {"builds": builds, "latency": timings}
+            added = {}
+            if corpus:
+                for system in ("fts5", "vnsearch"):
+                    progress(f"growth: adding 1,000 articles to {system} …")
+                    added[system] = run_build_worker({**spec, "system": system,
+                                                      "out": builds[system]["out"],
+                                                      "add": 1000})
+            raw[vn["docs"]] = {"builds": builds, "latency": timings, "added": added}
             rows.append([vn["docs"], vn["seconds"], fts["seconds"],
                          ratio(vn["seconds"], fts["seconds"]), vn["docs"] / vn["seconds"],
+                         vn["peak_rss_mb"], vn["children_peak_rss_mb"],
                          vq["p50_ms"], vq["p95_ms"], fq["p50_ms"], fq["p95_ms"],
                          ratio(vq["p95_ms"], fq["p95_ms"]),
-                         vn["size_bytes"] / 2**20, fts["size_bytes"] / 2**20])
+                         vn["size_bytes"] / 2**20, fts["size_bytes"] / 2**20,
+                         ratio(vn["size_bytes"], fts["size_bytes"]),
+                         added.get("vnsearch", {}).get("seconds"),
+                         added.get("fts5", {}).get("seconds")])
         headers = ["docs", "vnsearch build s", "FTS5 build s", "ratio", "vnsearch docs/s",
+                   "vnsearch peak RSS MB", "workers' peak RSS MB",
                    "vnsearch p50 ms", "vnsearch p95 ms", "FTS5 p50 ms", "FTS5 p95 ms",
-                   "ratio p95", "vnsearch MB", "FTS5 MB"]
-        self._report("growth", f"Growth: news_dated + news_baomoi shuffled (seed "
-                     f"{self.args.seed}), {len(queries) - WARMUP_QUERIES} queries of 1–5 title "
-                     "words, top 10 "
-                     "with snippets", rows, raw, headers=headers)
+                   "ratio p95", "vnsearch MB", "FTS5 MB", "ratio size",
+                   "add 1,000 s", "FTS5 add 1,000 s"]
+        self._report("growth", f"Growth: {label}, {len(queries) - WARMUP_QUERIES} queries "
+                     "of 1–5 title words, top 10 with snippets", rows, raw, headers=headers)
 
     def existing(self):
         """1–5-word queries on an index built beforehand (a big archive), beside FTS5.
@@ -411,17 +443,37 @@ def build_worker(spec):
 
     Peak RSS is this process's ``ru_maxrss``; ``children_peak_rss_mb`` is that of its
     largest subprocess, if the indexer starts any (worker processes for segmentation).
+    With ``stream`` the documents are read from the file as they are indexed, not
+    loaded first; with ``add`` N, the N documents after the first ``size`` are added
+    to the index already at ``out`` (the time is until they are searchable).
     """
-    docs = select_docs(spec["corpora"], spec["size"], spec["seed"])
+    if spec.get("stream"):
+        skip = spec["size"] if spec.get("add") else 0
+        count = spec["add"] if spec.get("add") else spec["size"]
+        docs = _Counted(itertools.islice(
+            ({key: obj.get(key) for key in ("id", "title", "date", "body")}
+             for obj in read_jsonl(spec["corpora"][0])), skip, skip + count))
+    else:
+        docs = select_docs(spec["corpora"], spec["size"], spec["seed"])
     rss_loaded = peak_rss_mb()
     if spec["system"] == "fts5":
-        index, seconds = baseline.build_timed(docs, spec["out"])
+        if spec.get("add"):
+            index = baseline.Fts5Index.open(spec["out"])
+            start = time.perf_counter()
+            with index.connection:
+                index.connection.executemany(
+                    "INSERT INTO docs (id, title, body) VALUES (?, ?, ?)",
+                    ((d["id"], baseline._fold_d(d.get("title") or ""),
+                      baseline._fold_d(d.get("body") or "")) for d in docs))
+            seconds = time.perf_counter() - start
+        else:
+            index, seconds = baseline.build_timed(docs, spec["out"])
         index.close()
     else:
         from vnsearch import Index
 
         start = time.perf_counter()
-        index = Index.create(spec["out"])
+        index = Index.open(spec["out"]) if spec.get("add") else Index.create(spec["out"])
         index.add(docs)
         index.close()
         seconds = time.perf_counter() - start
@@ -443,6 +495,22 @@ def search_worker(spec):
             [(hit.id, hit.snippet) for hit in index.search(query, limit=10)]
     print(json.dumps({"queries": len(spec["queries"]), "peak_rss_mb": peak_rss_mb()}))
     return 0
+
+
+class _Counted:
+    """An iterable that counts what was taken from it (``len`` once consumed)."""
+
+    def __init__(self, items):
+        self.items = items
+        self.count = 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
+
+    def __len__(self):
+        return self.count
 
 
 class open_pair:

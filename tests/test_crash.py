@@ -244,7 +244,7 @@ def test_ctrl_c_stops_indexing_at_once_with_one_line_saying_what_was_kept(tmp_pa
     assert stopped < 3, f"took {stopped:.1f} s to stop"
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.splitlines()[-1] == (
-        f"Interrupted: {kept} of 6000 documents were committed and are kept; run the same "
+        f"Interrupted: {kept} documents were committed and are kept; run the same "
         f"command again to index the rest.")
     assert [line for line in err.splitlines() if not line.startswith("Indexing")] == \
         [err.splitlines()[-1]]

@@ -16,12 +16,24 @@ from pathlib import Path
 import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
-from vnsearch import Index, schema, writing
-from vnsearch.analysis import FOLDED
+from vnsearch import Index, merging, schema, writing
+from vnsearch import analysis
+from vnsearch.analysis import EXACT_PAIR, FOLDED, PAIR
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def positions_everywhere():
+    """Whoosh's own writer leaves empty values out of a block, so that the postings
+    vnsearch writes without positions (pairs, words) would not read back from its
+    segments: the comparisons with it give every term its positions. The tests of
+    positions for syllables only set it back."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema, "POSITIONS_FOR_SYLLABLES_ONLY", False)
+        yield
 
 
 def _sentences():
@@ -48,7 +60,7 @@ def _fields(document):
                 _stored_body=document["body"], source="tests", hash=str(len(document["body"])))
 
 
-def _build(folder, documents, make_writer, commit_every=None):
+def _build(folder, documents, make_writer, commit_every=None, **commit):
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema.build_schema())
     step = commit_every or len(documents)
@@ -56,7 +68,7 @@ def _build(folder, documents, make_writer, commit_every=None):
         writer = make_writer(ix)
         for document in documents[start:start + step]:
             writer.add_document(**_fields(document))
-        writer.commit()
+        writer.commit(**commit)
     return whoosh_index.open_dir(str(folder))
 
 
@@ -120,8 +132,12 @@ def test_same_contents_as_whoosh_writer(documents, whoosh_built, tmp_path, monke
     assert ("body", (FOLDED + "dau").encode()) in expected[0][0]
 
 
-def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, monkeypatch):
+@pytest.mark.parametrize("term_chunk", [writing.TERM_CHUNK, 5])
+def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, monkeypatch,
+                                          term_chunk):
+    # Also with terms written a few at a time: chunks change no byte.
     monkeypatch.setattr(writing, "EXACT", True)
+    monkeypatch.setattr(writing, "TERM_CHUNK", term_chunk)
     fast = _build(tmp_path / "index", documents, _fast_writer)
 
     def files(ix):
@@ -145,12 +161,46 @@ def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, mon
 
 
 def test_same_contents_over_several_commits(documents, tmp_path):
-    # Whoosh merges small segments on commit (MERGE_SMALL): merged postings must match.
+    # Whoosh's MERGE_SMALL merges small segments on commit: merged postings must match.
     few = documents[:60]
-    plain = _build(tmp_path / "plain", few, _whoosh_writer, commit_every=7)
-    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7)
+    plain = _build(tmp_path / "plain", few, _whoosh_writer, commit_every=7,
+                   mergetype=MERGE_SMALL)
+    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7,
+                  mergetype=MERGE_SMALL)
     assert len(fast._segments()) == len(plain._segments()) < 9
     assert _contents(fast) == _contents(plain)
+
+
+def test_commits_merge_by_tiers_after_the_new_segment_is_live(documents, tmp_path):
+    # Nine commits of 7: the first eight segments are merged into one of 56 (in a
+    # commit of its own, after the eighth), the ninth stays apart. The same merges
+    # done by Whoosh's own writer give the same contents.
+    few = documents[:63]
+    fast = _build(tmp_path / "fast", few, _fast_writer, commit_every=7)
+    assert sorted(s.doc_count() for s in fast._segments()) == [7, 56]
+
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    plain = whoosh_index.create_in(str(folder), schema.build_schema())
+    for start in range(0, len(few), 7):
+        writer = _whoosh_writer(plain)
+        for document in few[start:start + 7]:
+            writer.add_document(**_fields(document))
+        writer.commit(merge=False)
+        if merging.segments_to_merge(plain._segments()):
+            _whoosh_writer(plain).commit(mergetype=merging.tiered_merge)
+    assert _contents(fast) == _contents(whoosh_index.open_dir(str(folder)))
+    with fast.searcher() as searcher:
+        assert sorted(searcher.reader().all_stored_fields(), key=lambda f: f["id"]) == \
+            sorted(({"id": d["id"], "title": d["title"], "body": d["body"],
+                     "source": "tests"} for d in few), key=lambda f: f["id"])
+
+
+def test_no_merge_makes_a_segment_above_the_ceiling(documents, tmp_path, monkeypatch):
+    monkeypatch.setattr(merging, "MAX_MERGED_DOCS", 40)
+    fast = _build(tmp_path / "fast", documents[:80], _fast_writer, commit_every=5)
+    sizes = sorted(s.doc_count() for s in fast._segments())
+    assert sum(sizes) == 80 and max(sizes) <= 40 and len(sizes) < 16
 
 
 def test_cancel_leaves_the_index_as_it_was(documents, tmp_path):
@@ -171,6 +221,47 @@ def test_prepared_postings_are_the_analyzers():
     expected = sorted(fields.FieldType.index(field, text))
     assert sorted(schema.prepare(text).items) == expected
     assert len(expected) > 500
+
+
+def test_only_syllables_keep_their_positions(monkeypatch):
+    monkeypatch.setattr(schema, "POSITIONS_FOR_SYLLABLES_ONLY", True)
+    field = schema.build_schema()["body"]
+    text = " ".join(_sentences()[:30])
+    expected = sorted(fields.FieldType.index(field, text))
+    syllables = {s.text for s in analysis.analyse(text).syllables}
+    syllables |= {FOLDED + s.folded for s in analysis.analyse(text).syllables}
+    prepared = sorted(schema.prepare(text).items)
+    assert [item[:3] for item in prepared] == [item[:3] for item in expected]
+    for (term, _, _, value), (_, _, _, positions) in zip(prepared, expected):
+        assert value == (positions if term.decode() in syllables else b"")
+    assert sum(value == b"" for *_, value in prepared) > len(prepared) / 3
+
+
+def test_terms_without_positions_survive_merges_and_phrases_still_match(tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setattr(schema, "POSITIONS_FOR_SYLLABLES_ONLY", True)
+    documents = _documents(63, seed=11)
+    fast = _build(tmp_path / "fast", documents, _fast_writer, commit_every=7)
+    assert sorted(s.doc_count() for s in fast._segments()) == [7, 56]  # merged
+    with fast.searcher() as searcher:
+        reader = searcher.reader()
+        kinds = set()
+        for fieldname, term in reader.all_terms():
+            if fieldname != "body":
+                continue
+            text = term.decode()
+            positional = not (text.startswith((PAIR, EXACT_PAIR)) or "_" in text)
+            matcher = reader.postings(fieldname, term)
+            while matcher.is_active():
+                value = matcher.value()
+                assert (value != b"") == positional or "_" in text, text
+                matcher.next()
+            kinds.add(positional)
+        assert kinds == {True, False}
+    index = Index.create(tmp_path / "index")
+    index.add(documents)
+    phrase = " ".join(documents[5]["body"].split()[2:5])
+    assert "doc-0005" in [hit.id for hit in index.search(f'"{phrase}"', limit=50)]
 
 
 @pytest.mark.parametrize("query", ["dầu khí", "khai thac dau", "công tác Đảng",
@@ -275,4 +366,4 @@ def test_block_opcodes_unpickle_to_the_gaps_and_positions():
         assert pickle.loads(b"\x80\x03(" + ids[id_offsets[i]:id_offsets[i + 1]] + b"t.") \
             == (gap,)
         assert pickle.loads(b"\x80\x03(" + vals[value_offsets[i]:value_offsets[i + 1]]
-                            + b"t.") == ((value,) if value else ())
+                            + b"t.") == (value,)  # empty ones too, unlike Whoosh

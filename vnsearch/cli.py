@@ -38,7 +38,7 @@ class _Group(click.Group):
             if committed is None:
                 click.echo("Interrupted; everything committed so far is kept.", err=True)
             else:
-                click.echo(f"Interrupted: {committed} of {interrupt.total} documents were "
+                click.echo(f"Interrupted: {committed} documents were "
                            f"committed and are kept; run the same command again to index "
                            f"the rest.", err=True)
             sys.exit(130)
@@ -535,12 +535,16 @@ def _marked(snippet: str, spans, color: bool) -> str:
 
 
 class _ProgressBar:
-    """A progress callback drawing a bar on stderr once the total is known."""
+    """A progress callback on stderr: a bar once the total is known, else a count of
+    the documents done (an archive is read as it is indexed, its size unknown)."""
+
+    COUNT_EVERY = 1000
 
     def __init__(self, label):
         self.label = label
         self.bar = None
         self.done = 0
+        self.counted = 0
 
     def __call__(self, done, total):
         if self.bar is None and total:
@@ -548,7 +552,10 @@ class _ProgressBar:
             self.bar.__enter__()
         if self.bar is not None:
             self.bar.update(done - self.done)
-            self.done = done
+        elif done >= self.counted + self.COUNT_EVERY:
+            click.echo(f"\r{self.label}: {done:,} documents", nl=False, err=True)
+            self.counted = done
+        self.done = done
 
     def __enter__(self):
         return self
@@ -556,6 +563,8 @@ class _ProgressBar:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.__exit__(*exc)
+        elif self.counted:
+            click.echo(f"\r{self.label}: {self.done:,} documents", err=True)
         return False
 
 

@@ -72,7 +72,6 @@ class IndexingInterrupted(KeyboardInterrupt):
     ``committed`` documents of the run (added or updated) were committed and are kept.
     """
 
-    def __init__(self, committed: int, total: int):
+    def __init__(self, committed: int):
         self.committed = committed
-        self.total = total
-        super().__init__(f"interrupted after committing {committed} of {total} documents")
+        super().__init__(f"interrupted after committing {committed} documents")

@@ -53,7 +53,9 @@ COMMIT_SECONDS = 30.0
 """Seconds of work per commit at most: on a slow machine, or with long documents, a
 killed indexer loses at most this much (or COMMIT_EVERY documents, whichever is less)."""
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int | None], None]
+"""Called with (documents done, total); the total is None when the input is read as it
+is indexed."""
 
 
 @dataclass
@@ -210,21 +212,23 @@ class Index:
         """
         report = IndexReport()
         started = time.perf_counter()
-        valid = []
-        for number, item in enumerate(documents, 1):
-            if isinstance(item, DocumentError):
-                _note_problem(report, item)
-            elif isinstance(item, Document):
-                valid.append(item)
-            elif isinstance(item, Mapping):
-                try:
-                    valid.append(Document.from_dict(item, line=number))
-                except DocumentError as error:
-                    _note_problem(report, error)
-            else:
-                _note_problem(report, DocumentError(
-                    f"expected a dict or Document, got {type(item).__name__}", line=number))
-        self._write(valid, report, progress)
+
+        def valid():
+            for number, item in enumerate(documents, 1):
+                if isinstance(item, DocumentError):
+                    _note_problem(report, item)
+                elif isinstance(item, Document):
+                    yield item
+                elif isinstance(item, Mapping):
+                    try:
+                        yield Document.from_dict(item, line=number)
+                    except DocumentError as error:
+                        _note_problem(report, error)
+                else:
+                    _note_problem(report, DocumentError(
+                        f"expected a dict or Document, got {type(item).__name__}",
+                        line=number))
+        self._write(valid(), report, progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -306,100 +310,112 @@ class Index:
     def _collect(self, items, report):
         """Split loader output into documents and problems; also the unreadable files.
 
-        An unreadable file is one that is there but gave a problem (not a mere
-        warning): pruning must not take its documents away.
+        Returns an iterator of the documents, read as it is consumed, and the set of
+        unreadable files, complete once the iterator is exhausted. An unreadable file
+        is one that is there but gave a problem (not a mere warning): pruning must not
+        take its documents away.
         """
-        documents, unreadable = [], set()
+        unreadable = set()
         own_folder = [os.path.realpath(self.path)]
         real = functools.lru_cache(maxsize=64)(os.path.realpath)  # the lines of one file
-        for item in items:
-            # Real paths: a followed symbolic link may lead into the index folder.
-            if item.source is not None and _under(real(str(item.source)), own_folder):
-                continue
-            if isinstance(item, DocumentError):
-                _note_problem(report, item)
-                if (not isinstance(item, DocumentWarning) and item.source is not None
-                        and os.path.lexists(item.source)):
-                    unreadable.add(str(item.source))
-            else:
-                documents.append(item)
-        return documents, unreadable
+
+        def documents():
+            for item in items:
+                # Real paths: a followed symbolic link may lead into the index folder.
+                if item.source is not None and _under(real(str(item.source)), own_folder):
+                    continue
+                if isinstance(item, DocumentError):
+                    _note_problem(report, item)
+                    if (not isinstance(item, DocumentWarning) and item.source is not None
+                            and os.path.lexists(item.source)):
+                        unreadable.add(str(item.source))
+                else:
+                    yield item
+        return documents(), unreadable
 
     def _write(self, documents, report, progress, *, stale=None, keep=frozenset(),
                sources=()):
         """Write new and changed ``documents``, a commit every ``commit_every``.
 
-        Existing documents whose source ``stale(source)`` selects, that were not given
-        now and whose source is not in ``keep``, are removed in the last commit, and
-        ``sources`` are recorded in the manifest. Analysis (the slow part) runs outside
-        the write lock, so the lock is held only while a batch is written; if another
-        writer committed meanwhile, what is already indexed is read again under the
-        lock, so that a document is never added twice.
+        ``documents`` is read as it is written (an archive need not fit in memory), so
+        progress reports a total of None. Existing documents whose source
+        ``stale(source)`` selects, that were not given now and whose source is not in
+        ``keep`` (read once ``documents`` is exhausted), are removed in the last commit,
+        and ``sources`` are recorded in the manifest. Analysis (the slow part) runs
+        outside the write lock, so the lock is held only while a batch is written; if
+        another writer committed meanwhile, what is already indexed is read again under
+        the lock, so that a document is never added twice.
         """
         self._current_searcher()  # follow a rebuild first
         self._check_writable()
         snapshot = self._snapshot()
         existing = self._existing_hashes()
-        first_seen: dict[str, Document] = {}
-        pending = []
-        for doc in documents:
-            earlier = first_seen.get(doc.id)
-            if earlier is not None:
-                _note_problem(report, DocumentError(
-                    f"duplicate id {doc.id!r} (first seen in {earlier.source or 'this batch'})"
-                    f"; the first one is kept", source=doc.source))
-                continue
-            first_seen[doc.id] = doc
-            digest = _content_hash(doc)
-            old = existing.get(doc.id)
-            if old is not None and old[0] == digest:
-                report.unchanged += 1
-            else:
-                pending.append((doc, digest))
-        doomed = {}
-        if stale is not None:
-            doomed = {doc_id: entry for doc_id, entry in existing.items()
-                      if entry[1] and doc_id not in first_seen and entry[1] not in keep
-                      and stale(entry[1])}
+        first_seen: dict[str, str | None] = {}  # id -> source, to name a duplicate's
+
+        def pending():
+            for doc in documents:
+                if doc.id in first_seen:
+                    earlier = first_seen[doc.id]
+                    _note_problem(report, DocumentError(
+                        f"duplicate id {doc.id!r} (first seen in {earlier or 'this batch'})"
+                        f"; the first one is kept", source=doc.source))
+                    continue
+                first_seen[doc.id] = doc.source
+                digest = _content_hash(doc)
+                old = existing.get(doc.id)
+                if old is not None and old[0] == digest:
+                    report.unchanged += 1
+                else:
+                    yield doc, digest
+
+        def doomed():
+            # Called once every document has been read.
+            if stale is None:
+                return {}
+            return {doc_id: entry for doc_id, entry in existing.items()
+                    if entry[1] and doc_id not in first_seen and entry[1] not in keep
+                    and stale(entry[1])}
+
         known = self._manifest.get("sources", [])
         new_sources = [s for s in sources if s not in known] if not self._staging else []
-        total = len(pending)
         if progress:
-            progress(0, total)
-        if not (pending or doomed or new_sources):
+            progress(0, None)
+        queue = pending()
+        first = next(queue, None)
+        if first is None and not doomed() and not new_sources:
             return
-        size = max(1, self.commit_every)
+        queue = itertools.chain([first] if first is not None else [], queue)
         try:
-            self._write_batches(pending, existing, snapshot, doomed, new_sources, report,
-                                progress, size)
+            self._write_batches(queue, existing, snapshot, doomed, new_sources, report,
+                                progress, max(1, self.commit_every))
         except KeyboardInterrupt:
-            raise IndexingInterrupted(self._committed, total) from None
+            raise IndexingInterrupted(self._committed) from None
 
     def _write_batches(self, pending, existing, snapshot, doomed, new_sources, report,
                        progress, size):
         """Analyse and write ``pending`` in batches, a commit each (see :meth:`_write`)."""
-        total = len(pending)
         done = self._committed = 0
         with analysed(pending, ahead=size) as prepared:
-            while True:
+            last = False
+            while not last:
                 # A batch ends at commit_every documents or commit_seconds of work.
                 deadline = time.monotonic() + self.commit_seconds
-                texts = []
-                while done + len(texts) < total and len(texts) < size:
-                    texts.append(next(prepared))
+                batch, last = [], True
+                for item in prepared:
+                    batch.append(item)
                     if progress:
-                        progress(done + len(texts), total)
-                    if time.monotonic() >= deadline:
+                        progress(done + len(batch), None)
+                    if len(batch) >= size or time.monotonic() >= deadline:
+                        last = False
                         break
-                batch = pending[done:done + len(texts)]
-                done += len(texts)
-                last = done >= total
-                changes = bool(batch) or (last and bool(doomed))
+                done += len(batch)
+                gone = doomed() if last else {}
+                changes = bool(batch) or bool(gone)
                 with self._locked_writer(commit=changes) as writer:
                     current = self._snapshot()
                     if current != snapshot:
                         existing = self._existing_hashes()  # another writer was here
-                    for (doc, digest), (title, body) in zip(batch, texts):
+                    for (doc, digest), (title, body) in batch:
                         old = existing.get(doc.id)
                         if old is not None and old[0] == digest:
                             report.unchanged += 1
@@ -415,17 +431,14 @@ class Index:
                         else:
                             writer.add_document(**fields)
                             report.added += 1
-                    if last:
-                        for doc_id, entry in doomed.items():
-                            # Only what is still as we saw it: not re-added meanwhile.
-                            if existing.get(doc_id) == entry:
-                                report.removed += writer.delete_by_term("id", doc_id)
+                    for doc_id, entry in gone.items():
+                        # Only what is still as we saw it: not re-added meanwhile.
+                        if existing.get(doc_id) == entry:
+                            report.removed += writer.delete_by_term("id", doc_id)
                     self._note_in_manifest(touched=changes,
                                            sources=new_sources if last else ())
                     self._batch_committed = report.indexed  # once the commit is done
                 snapshot = (self._whoosh, writer.generation) if changes else current
-                if last:
-                    break
 
     def _check_writable(self) -> None:
         """Fail now, not after analysing everything, if the index cannot be written."""

@@ -21,6 +21,13 @@ FORMAT_VERSION = 2
 
 _POSITIONS = formats.Positions()
 
+POSITIONS_FOR_SYLLABLES_ONLY = True
+"""Store positions for the syllable forms only (exact and folded): phrase queries are
+the only readers of positions, and they match syllables. Pairs and words carry their
+adjacency in the term itself; their postings hold an empty value, half the postings
+of an article and most of the bytes of its positions. Indexes written either way read
+the same way (a pair's positions are never asked for)."""
+
 
 class VietnameseAnalyzer(Analyzer):
     """Whoosh analyzer yielding every form of :mod:`vnsearch.analysis` with positions."""
@@ -108,9 +115,16 @@ def prepare(text: str) -> PreparedText:
     >>> prepared.length  # 4 syllables, 4 folded, 2 pairs, 2 words, 2 folded words
     14
     """
-    found = analysis.postings(analysis.analyse(text))
+    analysed = analysis.analyse(text)
+    found = analysis.postings(analysed)
     frequencies = array("I", map(len, found.values()))
-    values = list(map(_encode_positions, found.values()))
+    if POSITIONS_FOR_SYLLABLES_ONLY:
+        positional = {s.text for s in analysed.syllables}
+        positional.update(analysis.FOLDED + s.folded for s in analysed.syllables)
+        values = [_encode_positions(positions) if term in positional else b""
+                  for term, positions in found.items()]
+    else:
+        values = list(map(_encode_positions, found.values()))
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),

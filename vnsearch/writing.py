@@ -10,7 +10,7 @@ compressed. Per posting, that is most of the cost of indexing.
 own writer's (same terms, postings, positions, lengths and statistics; with
 :data:`EXACT` set, the very same bytes) and keeps the rest of Whoosh's writer: the
 per-document writer (stored fields, columns, lengths), deletions, ``update_document``,
-merging of old segments and the atomic commit of a new table of contents. Only the
+merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the atomic commit of a new table of contents. Only the
 way postings reach the disk changes:
 
 * ``add_document`` appends a field's postings to flat arrays (term id, document,
@@ -45,6 +45,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
+from .merging import segments_to_merge, tiered_merge
 
 BLOCK_LIMIT = 128
 """Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
@@ -104,6 +105,8 @@ class FastSegmentWriter(SegmentWriter):
         kwargs.setdefault("codec", _WritingCodec())
         kwargs.setdefault("compound", COMPOUND)
         super().__init__(ix, **kwargs)
+        self._index = ix
+        self._takes_lock = kwargs.get("_lk", True)
         self._postings = {}  # fieldname -> _FieldPostings
         self._deletion_searcher = None
 
@@ -216,14 +219,26 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
         self._postings = {}
 
-    def commit(self, *args, **kwargs):
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        """Write the new segment and make it live; then, unless the caller chose a
+        merge policy of its own, merge segments as :mod:`vnsearch.merging` chooses,
+        in a second commit: the documents are searchable before the merge starts,
+        and a merge never holds them back."""
+        own_policy = mergetype is not None or optimize or merge is False
+        self._commit(mergetype, optimize, merge if own_policy else False)
+        if not own_policy and segments_to_merge(self._index._segments()):
+            merger = FastSegmentWriter(self._index, _lk=self._takes_lock)
+            merger._commit(tiered_merge, None, None)
+            self.generation = merger.generation
+
+    def _commit(self, mergetype, optimize, merge):
         # Writing creates millions of short-lived objects but no cycles: the cyclic
         # collector would only walk the arrays' owners over and over.
         self._close_deletion_searcher()
         enabled = gc.isenabled()
         gc.disable()
         try:
-            super().commit(*args, **kwargs)
+            super().commit(mergetype, optimize, merge)
         finally:
             if enabled:
                 gc.enable()
@@ -301,8 +316,9 @@ class _Blocks:
 
     Postings are sorted by term, then document. Block ``b`` holds sorted postings
     ``starts[b]:ends[b]``; a term's blocks are consecutive, ``nblocks[rank]`` of them.
-    Per-block figures are lists; per-posting ones stay numpy arrays, to be turned into
-    lists a slice at a time (:meth:`postings`), which bounds the memory they take.
+    Every figure stays a numpy array, to be turned into lists a slice at a time (per
+    term and per block: a chunk of terms, see ``_write_blocks``; per posting:
+    :meth:`postings`), which bounds the memory they take.
     """
 
     def __init__(self, postings, terms, lengths):
@@ -352,19 +368,19 @@ class _Blocks:
         # Whoosh keeps block weights as float32 ("f" arrays) but the maximum as given.
         weights32 = weights.astype(np.float32)
         self.weights32 = weights32
-        self.max_weight = np.maximum.reduceat(weights, starts).tolist()
+        self.max_weight = np.maximum.reduceat(weights, starts)
         del weights
 
-        self.counts = counts.tolist()
-        self.nblocks = nblocks.tolist()
-        self.starts = starts.tolist()
-        self.ends = ends.tolist()
-        self.first_doc = docs[term_starts].tolist()
-        self.last_doc = docs[ends - 1].tolist()
-        self.min_length = np.minimum.reduceat(length_bytes, starts).tolist()
-        self.max_length = np.maximum.reduceat(length_bytes, starts).tolist()
-        self.min_weight32 = np.minimum.reduceat(weights32, starts).tolist()
-        self.max_weight32 = np.maximum.reduceat(weights32, starts).tolist()
+        self.counts = counts
+        self.nblocks = nblocks
+        self.starts = starts
+        self.ends = ends
+        self.first_doc = docs[term_starts]
+        self.last_doc = docs[ends - 1]
+        self.min_length = np.minimum.reduceat(length_bytes, starts)
+        self.max_length = np.maximum.reduceat(length_bytes, starts)
+        self.min_weight32 = np.minimum.reduceat(weights32, starts)
+        self.max_weight32 = np.maximum.reduceat(weights32, starts)
 
     def postings(self, first, stop):
         """Gaps, value starts and value ends of sorted postings ``first:stop``, as lists."""
@@ -376,8 +392,10 @@ class _Blocks:
         """Sorted postings ``first:stop`` as pickle opcodes, ready to join into blocks.
 
         Returns ``(ids, id_offsets, values, value_offsets)``: the gaps as pickled ints,
-        one after another, and the positions as pickled bytes (empty ones left out,
-        as Whoosh leaves them out); posting ``i``'s opcodes are
+        one after another, and the positions as pickled bytes (empty ones too, unlike
+        Whoosh, which leaves them out: the terms stored without positions, see
+        :func:`vnsearch.schema.prepare`, must read back as ``b""``, not shift their
+        block's values); posting ``i``'s opcodes are
         ``ids[id_offsets[i]:id_offsets[i + 1]]``, and likewise for values. numpy
         builds them byte by byte: a bytes object per posting would cost more.
         """
@@ -398,7 +416,7 @@ class _Blocks:
         # SHORT_BINBYTES "C" + 1-byte size, or BINBYTES "B" + 4-byte size, then the bytes.
         value_starts = self.value_starts[first:stop]
         lengths = self.value_lengths[first:stop].astype(np.int64)
-        heads = np.where(lengths == 0, 0, np.where(lengths < 256, 2, 5))
+        heads = np.where(lengths < 256, 2, 5)
         ends = np.cumsum(heads + lengths)
         starts = ends - heads - lengths
         out = np.empty(int(ends[-1]), dtype=np.uint8)
@@ -420,6 +438,9 @@ class _Blocks:
 
 _CHUNK = 1 << 18
 """Sorted postings turned into pickle opcodes at a time while writing a field."""
+
+TERM_CHUNK = 1 << 16
+"""Terms whose blocks are written, and whose infos are added to the term table, at a time."""
 
 
 class _BulkFieldWriter(W3FieldWriter):
@@ -444,11 +465,14 @@ class _BulkFieldWriter(W3FieldWriter):
         values = postings.values
         del postings
         if EXACT or (fixed or 0) > 0:
-            infos = self._write_blocks_pickled(blocks, len(terms), bytes(values), fixed)
+            chunks = self._write_blocks_pickled(blocks, len(terms), bytes(values), fixed)
         else:
-            infos = self._write_blocks_assembled(blocks, len(terms), values, fixed == 0)
-        del blocks, values
-        self._tindex.add_sorted([prefix + term for term in terms], infos)
+            chunks = self._write_blocks_assembled(blocks, len(terms), values, fixed == 0)
+        first = 0
+        for infos in chunks:
+            self._tindex.add_sorted([prefix + term for term in terms[first:first + len(infos)]],
+                                    infos)
+            first += len(infos)
 
     def _write_blocks_assembled(self, blocks, nterms, values, no_values):
         """Write every term's blocks, their pickles joined from ready-made opcodes.
@@ -493,19 +517,17 @@ class _BulkFieldWriter(W3FieldWriter):
                                   0 if EXACT else COMPRESS_FROM)
 
     def _write_blocks(self, blocks, nterms, load, encode, protocol, compress_from):
-        """Write every term's posting blocks and return their packed term infos.
+        """Write every term's posting blocks; yield their packed term infos, a list for
+        each :data:`TERM_CHUNK` terms in turn.
 
         ``load(base, stop)`` prepares the sorted postings base:stop in whatever form
         ``encode(chunk, a, b, weights)`` turns into one block's data (a, b relative to
         base; weights None when all are 1.0). The framing around each block (length,
-        info tuple, compression) and the term's statistics are Whoosh's.
+        info tuple, compression) and the term's statistics are Whoosh's. Per-term and
+        per-block figures become Python lists a chunk of terms at a time: a segment of
+        news holds millions of distinct terms (pairs, mostly), and a list of them all
+        would take gigabytes.
         """
-        counts, nblocks = blocks.counts, blocks.nblocks
-        starts, ends = blocks.starts, blocks.ends
-        last_doc, first_doc = blocks.last_doc, blocks.first_doc
-        min_length, max_length = blocks.min_length, blocks.max_length
-        max_weight = blocks.max_weight
-        min_weight32, max_weight32 = blocks.min_weight32, blocks.max_weight32
         weights32 = blocks.weights32
         postfile = self._postfile
         offset = postfile.tell()
@@ -513,66 +535,81 @@ class _BulkFieldWriter(W3FieldWriter):
         level = COMPRESSION
         pack_info = _TERMINFO.pack
         total = len(blocks.gaps)
+        first_blocks = np.concatenate(([0], np.cumsum(blocks.nblocks)))
         chunks = []
-        infos = []
-        block = 0
         base = stop = 0  # the sorted postings loaded in ``chunk``: base:stop
         chunk = None
-        for rank in range(nterms):
-            last_block = block + nblocks[rank] - 1
-            if ends[last_block] > stop:
-                base = starts[block]
-                stop = max(ends[last_block], min(base + _CHUNK, total))
-                chunk = load(base, stop)
-                postfile.write(b"".join(chunks))
-                chunks.clear()
-            start = offset
-            chunks.append(WHOOSH3_HEADER_MAGIC)
-            offset += 4
-            total_weight = 0.0
-            term_max_weight = 0.0
-            term_min_length = 255
-            term_max_length = 0
-            while True:
-                a, b = starts[block], ends[block]
-                n = b - a
-                low, high = min_weight32[block], max_weight32[block]
-                if low == high == 1.0:
-                    weights = None
-                    total_weight += n
-                else:
-                    floats = weights32[a:b].tolist()
-                    total_weight += sum(floats)
-                    weights = floats[0] if low == high else tuple(floats)
-                data = encode(chunk, a - base, b - base, weights)
-                comp = 0
-                if len(data) >= compress_from:
-                    comp = level
-                    data = compress(data, level)
-                lo, hi = min_length[block], max_length[block]
-                top = max_weight[block]
-                info = dumps((n, last_doc[block], top, comp, lo, hi), protocol)
-                size = len(info) + len(data)
-                chunks.append(pack_int(-size if block == last_block else size))
-                chunks.append(info)
-                chunks.append(data)
-                offset += 4 + size
-                if top > term_max_weight:
-                    term_max_weight = top
-                if lo < term_min_length:
-                    term_min_length = lo
-                if hi > term_max_length:
-                    term_max_length = hi
-                if block == last_block:
-                    break
+        for first_rank in range(0, nterms, TERM_CHUNK):
+            last_rank = min(nterms, first_rank + TERM_CHUNK)
+            counts = blocks.counts[first_rank:last_rank].tolist()
+            nblocks = blocks.nblocks[first_rank:last_rank].tolist()
+            first_doc = blocks.first_doc[first_rank:last_rank].tolist()
+            span = slice(int(first_blocks[first_rank]), int(first_blocks[last_rank]))
+            starts, ends = blocks.starts[span].tolist(), blocks.ends[span].tolist()
+            last_doc = blocks.last_doc[span].tolist()
+            min_length = blocks.min_length[span].tolist()
+            max_length = blocks.max_length[span].tolist()
+            max_weight = blocks.max_weight[span].tolist()
+            min_weight32 = blocks.min_weight32[span].tolist()
+            max_weight32 = blocks.max_weight32[span].tolist()
+            infos = []
+            block = 0
+            for rank in range(last_rank - first_rank):
+                last_block = block + nblocks[rank] - 1
+                if ends[last_block] > stop:
+                    base = starts[block]
+                    stop = max(ends[last_block], min(base + _CHUNK, total))
+                    chunk = load(base, stop)
+                    postfile.write(b"".join(chunks))
+                    chunks.clear()
+                start = offset
+                chunks.append(WHOOSH3_HEADER_MAGIC)
+                offset += 4
+                total_weight = 0.0
+                term_max_weight = 0.0
+                term_min_length = 255
+                term_max_length = 0
+                while True:
+                    a, b = starts[block], ends[block]
+                    n = b - a
+                    low, high = min_weight32[block], max_weight32[block]
+                    if low == high == 1.0:
+                        weights = None
+                        total_weight += n
+                    else:
+                        floats = weights32[a:b].tolist()
+                        total_weight += sum(floats)
+                        weights = floats[0] if low == high else tuple(floats)
+                    data = encode(chunk, a - base, b - base, weights)
+                    comp = 0
+                    if len(data) >= compress_from:
+                        comp = level
+                        data = compress(data, level)
+                    lo, hi = min_length[block], max_length[block]
+                    top = max_weight[block]
+                    info = dumps((n, last_doc[block], top, comp, lo, hi), protocol)
+                    size = len(info) + len(data)
+                    chunks.append(pack_int(-size if block == last_block else size))
+                    chunks.append(info)
+                    chunks.append(data)
+                    offset += 4 + size
+                    if top > term_max_weight:
+                        term_max_weight = top
+                    if lo < term_min_length:
+                        term_min_length = lo
+                    if hi > term_max_length:
+                        term_max_length = hi
+                    if block == last_block:
+                        break
+                    block += 1
+                infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
+                                       term_max_length, term_max_weight, first_doc[rank],
+                                       last_doc[block])
+                             + pack_long(start) + pack_int(offset - start))
                 block += 1
-            infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
-                                   term_max_length, term_max_weight, first_doc[rank],
-                                   last_doc[block])
-                         + pack_long(start) + pack_int(offset - start))
-            block += 1
-        postfile.write(b"".join(chunks))
-        return infos
+            postfile.write(b"".join(chunks))
+            chunks.clear()
+            yield infos
 
 
 class _TermTableWriter(OrderedHashWriter):
