@@ -196,6 +196,23 @@ def test_commits_merge_by_tiers_after_the_new_segment_is_live(documents, tmp_pat
                      "source": "tests"} for d in few), key=lambda f: f["id"])
 
 
+def test_small_commits_never_rewrite_a_big_segment():
+    # A feed adding 50 articles a commit beside an index of 4,472: seven small segments
+    # must not be merged with the big one (that rewrote all 4,822 every seventh commit).
+    class Segment:
+        def __init__(self, docs):
+            self.docs = docs
+
+        def doc_count(self):
+            return self.docs
+
+    big = Segment(4_472)
+    small = [Segment(50) for _ in range(8)]
+    assert merging.segments_to_merge([big, *small[:7]]) == []
+    assert merging.segments_to_merge([big, *small]) == small
+    assert merging.segments_to_merge([Segment(4_000) for _ in range(8)]) != []
+
+
 def test_no_merge_makes_a_segment_above_the_ceiling(documents, tmp_path, monkeypatch):
     monkeypatch.setattr(merging, "MAX_MERGED_DOCS", 40)
     fast = _build(tmp_path / "fast", documents[:80], _fast_writer, commit_every=5)

@@ -28,7 +28,7 @@ while merging, its postings held in arrays (≥ 45 KB per merged news article, m
 part-way through a merge of 28,345, see docs/benchmarks.md)."""
 
 TIER_UNIT = 1_000
-"""Segments below this many documents all count as the first tier."""
+"""Segments below this many documents all count as the first tier (tier 0)."""
 
 
 def tiered_merge(writer, segments):
@@ -65,13 +65,17 @@ def segments_to_merge(segments, adding=0, *, factor=None, ceiling=None):
 
 
 def tier(documents, factor=MERGE_FACTOR):
-    """The tier of a segment of ``documents``: 0 below ``TIER_UNIT * factor``, then one
-    more for each power of ``factor``.
+    """The tier of a segment of ``documents``: 0 below ``TIER_UNIT``, then one more for
+    each power of ``factor`` above it. A segment of thousands is never in the tier of
+    the small ones a feed of news adds, so those never rewrite it: seven commits of 50
+    beside 4,472 documents merged all 4,822 again.
 
-    >>> tier(4_000), tier(32_000), tier(40_000)
-    (0, 1, 1)
+    >>> tier(50), tier(999), tier(1_000), tier(4_472), tier(8_000), tier(40_000)
+    (0, 0, 1, 1, 2, 2)
     """
-    return int(math.log(max(documents, TIER_UNIT) / TIER_UNIT, factor))
+    if documents < TIER_UNIT:
+        return 0
+    return 1 + int(math.log(documents / TIER_UNIT, factor))
 
 
 def _live_docs(segment):
