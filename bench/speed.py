@@ -236,17 +236,7 @@ class SpeedBenchmark:
         queries = title_queries(docs, self.args.per_length, self.args.seed)
         warmup = [q for qs in title_queries(docs, 1, self.args.seed + 1).values() for q in qs]
         del docs
-        raw = {}
-        with open_pair(builds) as (index, fts_index):
-            variants = searchers(index, fts_index)
-            time_searches(variants, warmup, warmup=len(warmup))
-            for length in range(1, 6):
-                progress(f"big: {len(queries[length])} queries of {length} word(s) …")
-                raw[length] = time_searches(variants, queries[length], warmup=0)
-        raw["1–5"] = {variant: {system: [s for length in range(1, 6)
-                                         for s in raw[length][variant][system]]
-                                for system in systems}
-                      for variant, systems in raw[1].items()}
+        raw = time_by_length(builds, queries, warmup, "big")
         for length, timings in raw.items():
             label = f"{length} word{'s' if length != 1 else ''}"
             rows += latency_rows(label, timings, "p95 ≤ 50 ms")
@@ -333,17 +323,7 @@ class SpeedBenchmark:
         worker = [sys.executable, "-m", "bench.speed", "--search-worker",
                   json.dumps({"index": self.args.index, "queries": mixed})]
         searched = json.loads(run_command(worker).stdout.strip().splitlines()[-1])
-        raw = {}
-        with open_pair(builds) as (index, fts_index):
-            variants = searchers(index, fts_index)
-            time_searches(variants, warmup, warmup=len(warmup))
-            for length in range(1, 6):
-                progress(f"existing: {len(queries[length])} queries of {length} word(s) …")
-                raw[length] = time_searches(variants, queries[length], warmup=0)
-        raw["1–5"] = {variant: {system: [s for length in range(1, 6)
-                                         for s in raw[length][variant][system]]
-                                for system in systems}
-                      for variant, systems in raw[1].items()}
+        raw = time_by_length(builds, queries, warmup, "existing")
         rows = [["cold `vnsearch search` wall s", statistics.median(walls), "", None, None,
                  "≤ 1 s"],
                 ["peak RSS of a process running every query MB", searched["peak_rss_mb"],
@@ -588,6 +568,23 @@ def searchers(index, fts, body_only=False, snippets_only=False):
     if not snippets_only:
         variants = {"ids only": {"vnsearch": vnsearch_ids, "fts5": fts5_ids}, **variants}
     return variants
+
+
+def time_by_length(builds, queries, warmup, label):
+    """Timings of the 1–5-word ``queries`` ({length: [query]}) on a build pair, per
+    length and for all lengths together ("1–5"), after the ``warmup`` queries."""
+    raw = {}
+    with open_pair(builds) as (index, fts_index):
+        variants = searchers(index, fts_index)
+        time_searches(variants, warmup, warmup=len(warmup))
+        for length in range(1, 6):
+            progress(f"{label}: {len(queries[length])} queries of {length} word(s) …")
+            raw[length] = time_searches(variants, queries[length], warmup=0)
+    raw["1–5"] = {variant: {system: [s for length in range(1, 6)
+                                     for s in raw[length][variant][system]]
+                            for system in systems}
+                  for variant, systems in raw[1].items()}
+    return raw
 
 
 def time_searches(variants, queries, warmup=WARMUP_QUERIES):
