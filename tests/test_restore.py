@@ -2,7 +2,7 @@
 
 import pytest
 
-from vnsearch.restore import candidates, match_case, restore
+from vnsearch.restore import candidates, match_case, restore, spelled_as_in
 
 from conftest import ids
 
@@ -97,3 +97,54 @@ def test_unaccented_query_matches_at_least_what_its_reading_matches(tmp_path):
                {"id": "b", "title": "Đầu năm", "body": "Đầu năm nay khi trời lạnh."},
                {"id": "c", "title": "Tin", "body": "Không khí lạnh tràn về."}])
     assert index.search("dau khi").total >= index.search("dầu khí").total == 3
+
+
+def test_documents_holding_three_syllables_in_a_row_spell_them():
+    reading = spelled_as_in(["loai", "khi", "nao"], ["loại", "khi", "nào"],
+                            ["Loại khí nào làm lửa bùng phát?"])
+    assert reading == ["loại", "khí", "nào"]
+
+
+def test_a_pair_alone_does_not_outvote_the_bigram_counts():
+    # Two syllables in a row are what the counts already weigh (and a document that
+    # repeats "trận đấu khi" would outvote an archive of "dầu khí").
+    assert spelled_as_in(["dau", "khi"], ["dầu", "khí"],
+                         ["Trận đấu khi trời mưa, trận đấu khi trời nắng."]) == ["dầu", "khí"]
+    assert spelled_as_in(["ban", "dau", "khi", "nao"], ["ban", "đầu", "khi", "nào"],
+                         ["Giá dầu khí tăng."]) == ["ban", "đầu", "khi", "nào"]
+
+
+def test_better_ranked_and_longer_runs_outvote_the_others():
+    folded, guess = ["gia", "xang", "dau"], ["gia", "xang", "dau"]
+    texts = ["Giá xăng dầu hôm nay.", "Gia xang dau (không dấu)."]
+    assert spelled_as_in(folded, guess, texts) == ["giá", "xăng", "dầu"]
+    assert spelled_as_in(folded, guess, texts[::-1]) == ["gia", "xang", "dau"]
+    longer = ["Giá xăng tăng.", "Nói về giá xăng dầu."]
+    assert spelled_as_in(folded, guess, longer) == ["giá", "xăng", "dầu"]
+
+
+def test_syllables_no_document_holds_in_a_run_keep_the_guess():
+    assert spelled_as_in(["bao", "nhieu", "diem", "ha"], ["bao", "nhiêu", "điểm", "hạ"],
+                         ["Đội thua bao nhiêu điểm?"]) == ["bao", "nhiêu", "điểm", "hạ"]
+
+
+def test_search_reads_an_unaccented_question_as_the_documents_holding_it_spell_it(tmp_path):
+    # "phân loại khi" and "khi nào" are common, so the pair counts read "loai khi nao"
+    # as "loại khi nào"; the one document holding all three syllables in a row says
+    # "loại khí nào".
+    from vnsearch import Index
+    from vnsearch.plan import plan
+    from vnsearch.ranking import Ranker
+    index = Index.create(tmp_path / "ix")
+    index.add([{"id": "oxy", "title": "Đám cháy trong khoang tàu",
+                "body": "Loại khí nào đã làm lửa bùng phát? Đó là khí oxy tinh khiết."}] +
+              [{"id": f"k{n}", "title": f"Hỏi đáp {n}",
+                "body": f"Hàng được phân loại khi nhập kho. Bạn về quê khi nào? Lần {n}."}
+               for n in range(6)])
+    ranker = Ranker.for_searcher(index._current_searcher())
+    by_pairs = plan("loai khi nao", lambda t: ranker.occurrences("body", t),
+                    ranker.total_length("body"))
+    assert by_pairs.restored == "loại khi nào"  # what the counts alone say
+    results = index.search("loai khi nao")
+    assert results.restored == "loại khí nào"
+    assert ids(results)[0] == "oxy"

@@ -15,14 +15,14 @@ same plan: what is marked is what was searched.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from .analysis import EXACT_PAIR, FOLDED, PAIR, Analysis, Syllable, analyse
 from .highlight import Marks
 from .normalize import fold
 from .ranking import WeightedTerm
-from .restore import match_case, restore
+from .restore import match_case, restore, spelled_as_in
 
 # Weights of each form's matches, measured with bench.relevance on every query set
 # (XQuAD-vi questions, news headlines, the mixed archive; accented and not): an
@@ -168,7 +168,8 @@ class QueryPlan:
 
 def plan(query: str, frequency: Callable[[str], int] | None = None,
          total: int = 0, phrase_frequency: Callable[[str], int] | None = None,
-         *, prefix: bool = False) -> QueryPlan:
+         *, prefix: bool = False,
+         documents: Callable[[list[str]], Iterable[str]] | None = None) -> QueryPlan:
     """Analyse ``query`` once into a :class:`QueryPlan`.
 
     ``frequency(term)`` is how often the index holds an exact syllable among its
@@ -177,6 +178,10 @@ def plan(query: str, frequency: Callable[[str], int] | None = None,
     with the diacritics the index most likely means. Without them nothing is restored.
     With ``prefix``, a last free word still being typed is left out of the literal
     terms: it is searched through its completions (:mod:`vnsearch.expansion`).
+    ``documents(pairs)`` gives the texts of the documents that hold runs of the
+    query's syllables best, best first (``pairs``: the folded pair term of each two
+    neighbouring syllables, None across punctuation): how they spell the query revises
+    the guessed reading (:func:`vnsearch.restore.spelled_as_in`).
     """
     parsed = parse_query(query or "")
     analysis = analyse(parsed.text)
@@ -192,6 +197,11 @@ def plan(query: str, frequency: Callable[[str], int] | None = None,
         reading = restore([s.folded for s in syllables], frequency,
                           lambda a, b: _pair_frequency(phrases, a, b),
                           total, joined=[s.joined for s in syllables])
+        pairs = _folded_pairs(syllables)
+        if documents is not None and any(pairs[i] and pairs[i + 1]
+                                         for i in range(len(pairs) - 1)):
+            reading = spelled_as_in([s.folded for s in syllables], reading,
+                                    documents(pairs))
         restored = _spell(parsed.text, syllables, reading)
         if restored is None:
             reading = []
@@ -245,13 +255,24 @@ def weighted_terms(analysis: Analysis, reading: list[str] = ()) -> list[Weighted
     for left, right in zip(syllables, syllables[1:]):
         if not right.joined:
             continue
-        terms.append(WeightedTerm(f"{PAIR}{left.folded} {right.folded}", PAIR_WEIGHT))
+        terms.append(WeightedTerm(_folded_pair(left, right), PAIR_WEIGHT))
         if accented:
             terms.append(WeightedTerm(f"{EXACT_PAIR}{left.text} {right.text}",
                                       EXACT_PAIR_WEIGHT))
     for text in reading:
         terms.append(WeightedTerm(text, RESTORED_WEIGHT * EXACT_WEIGHT))
     return _merge(terms)
+
+
+def _folded_pair(left: Syllable, right: Syllable) -> str:
+    return f"{PAIR}{left.folded} {right.folded}"
+
+
+def _folded_pairs(syllables: list[Syllable]) -> list[str | None]:
+    """The folded pair term of each two neighbouring syllables, None across
+    punctuation."""
+    return [_folded_pair(left, right) if right.joined else None
+            for left, right in zip(syllables, syllables[1:])]
 
 
 def _merge(terms: list[WeightedTerm]) -> list[WeightedTerm]:

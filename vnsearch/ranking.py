@@ -238,6 +238,11 @@ class Ranker:
         """Which documents hold ``text`` in any of ``fields``: ``docnum in holders``."""
         return Holders([(base, ids) for ids, base in self._lists(text, fields)])
 
+    def doc_ids(self, text: str, fields):
+        """The documents holding ``text`` in any of ``fields`` (deleted ones included;
+        one holding it in two fields comes twice)."""
+        return (base + docnum for ids, base in self._lists(text, fields) for docnum in ids)
+
     def is_deleted(self, docnum: int) -> bool:
         """Whether ``docnum`` was deleted (segments keep postings of deleted documents)."""
         for reader, base in reversed(self.leaves):

@@ -12,8 +12,10 @@ adjacent pairs, so this module knows nothing of Whoosh.
 
 import itertools
 import math
+import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from .normalize import fold, normalize
@@ -27,6 +29,10 @@ BEAM = 8
 """Candidates kept per syllable: the most frequent readings."""
 RARE = 1000
 """Readings this many times rarer than a syllable's commonest one are not considered."""
+SPELLING_RUN = 3
+"""How many of the query's syllables in a row a document must hold for its spelling of
+them to count (:func:`spelled_as_in`): a pair alone is what the bigram counts already
+weigh, three or more in a row are context they cannot see."""
 FOLLOW = 0.9
 """Weight of a pair's own odds, ``count(a b) / count(a)``, against the odds of the second
 syllable alone (a fixed mix, so a pair never seen weighs the same after a rare syllable
@@ -107,6 +113,100 @@ def restore(folded_syllables: list[str], frequency: Callable[[str], int],
                     step[c] = (value, count, path + [c])
         paths = step
     return max(paths.values(), key=lambda item: item[0])[2]
+
+
+def spelled_as_in(folded_syllables: list[str], reading: list[str],
+                  texts: Iterable[str]) -> list[str]:
+    """``reading`` revised by how the documents ``texts`` spell the query.
+
+    ``texts`` are the documents that hold the query's syllables side by side best,
+    best first (unaccented, they are found whatever their diacritics). Where a text
+    holds :data:`SPELLING_RUN` or more of the query's syllables in a row, its spelling
+    of them is a vote for that reading of each, worth the length of the run over the
+    text's rank. A bigram model sees one neighbour: "phân loại khi" and "khi nào" are
+    common, so it reads "loai khi nao" as "loại khi nào"; the question's paragraph
+    says "loại khí nào". A syllable no text holds in such a run keeps ``reading``'s
+    guess.
+
+    >>> spelled_as_in(["loai", "khi", "nao"], ["loại", "khi", "nào"],
+    ...               ["Loại khí nào làm lửa bùng phát?"])
+    ['loại', 'khí', 'nào']
+    """
+    size = len(folded_syllables)
+    if size < SPELLING_RUN:
+        return list(reading)
+    pattern = _any_of(tuple(sorted(set(folded_syllables))))
+    votes = [Counter() for _ in folded_syllables]
+    for rank, text in enumerate(texts, start=1):
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        # The query's syllables in the text, whatever their diacritics, and whether
+        # each follows the one before with nothing but spaces and punctuation between.
+        found, folds, follows, last = [], [], [], None
+        for match in pattern.finditer(text):
+            found.append(match)
+            folds.append(fold(match.group()))
+            follows.append(last is not None and not _WORD.search(text, last, match.start()))
+            last = match.end()
+        for start, word in enumerate(folds):
+            for i, syllable in enumerate(folded_syllables):
+                if syllable != word or (i and follows[start] and folds[start - 1] ==
+                                        folded_syllables[i - 1]):
+                    continue  # not the beginning of a run
+                length = 1
+                while (i + length < size and start + length < len(folds)
+                       and follows[start + length]
+                       and folds[start + length] == folded_syllables[i + length]):
+                    length += 1
+                if length >= SPELLING_RUN:
+                    for k in range(length):
+                        votes[i + k][found[start + k].group()] += length / rank
+    # Tone marks placed the old way or the new ("hoà", "hòa") are one spelling.
+    return [_spelling(counts) if counts else guess for counts, guess in zip(votes, reading)]
+
+
+@lru_cache(maxsize=1024)
+def _any_of(folded_syllables: tuple[str, ...]) -> re.Pattern:
+    """A pattern matching any of ``folded_syllables`` as a whole word, with any
+    diacritics and case ("dau" matches "Dầu", "đấu", "DAU")."""
+    spelled = ("".join(_letter(c) for c in syllable)
+               for syllable in sorted(folded_syllables, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + "|".join(spelled) + r")(?!\w)")
+
+
+@lru_cache(maxsize=128)
+def _letter(folded: str) -> str:
+    """A pattern for every letter that folds to ``folded`` (one character)."""
+    letters = {folded, folded.upper(), *_folding_to().get(folded, ())}
+    if len(letters) == 1:
+        return re.escape(folded)
+    return "[" + "".join(sorted(letters)) + "]"
+
+
+@lru_cache(maxsize=1)
+def _folding_to() -> dict[str, set[str]]:
+    """Each ASCII letter with the Vietnamese letters (both cases) that fold to it."""
+    found: dict[str, set[str]] = {}
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded.isascii():
+            found.setdefault(folded, set()).add(chr(code))
+    return found
+
+
+def _spelling(votes: Counter) -> str:
+    merged: Counter = Counter()
+    for word, weight in votes.items():
+        merged[_normalized_lower(word)] += weight
+    return merged.most_common(1)[0][0]
+
+
+@lru_cache(maxsize=65536)
+def _normalized_lower(word: str) -> str:
+    return normalize(word).lower()
+
+
+_WORD = re.compile(r"\w+")
 
 
 def match_case(restored: str, typed: str) -> str:

@@ -40,6 +40,11 @@ RULE_MAX = 8
 """The ordering rules apply to queries of up to this many syllables (keywords). Longer
 ones (questions, whole headlines) rank by score: requiring every syllable exactly
 cost title→article 0.017 nDCG@10 there."""
+SPELLING_DOCUMENTS = 5
+"""How many of the documents holding an unaccented query's syllables side by side are
+read for how they spell them (see :func:`vnsearch.restore.spelled_as_in`)."""
+SPELLING_RUNS = 16
+"""At most this many runs of three syllables (the rarest) choose those documents."""
 RERANK_DEPTH = 200
 """How many of the best-scored documents the ordering rules look at (at least)."""
 
@@ -124,8 +129,8 @@ def search(searcher, query: str, limit: int = 10, date_from=None, date_to=None,
     ranker = Ranker.for_searcher(searcher)
     # Syllables are counted in bodies; pairs in titles too, where headlines say things
     # the way people search for them.
-    query_plan, expansion = _plan(query, ranker, searcher, index_dir, prefix=prefix,
-                                  synonyms=synonyms, typos=typos)
+    query_plan, expansion = _plan(query, ranker, searcher, index_dir, fields,
+                                  prefix=prefix, synonyms=synonyms, typos=typos)
     if not query_plan.terms and not query_plan.excluded and not expansion.phrases:
         raise QueryError(f"Nothing to search for in {query!r}: type some words.")
 
@@ -224,16 +229,23 @@ def completions(searcher, prefix: str, limit: int = 10, *, index_dir=None) -> li
     return complete(prefix or "", lexicon_for(searcher, index_dir), pairs, limit)
 
 
-def _plan(query, ranker, searcher, index_dir, *, prefix, synonyms, typos):
+def _plan(query, ranker, searcher, index_dir, fields, *, prefix, synonyms, typos):
     """The query plan, with its completions, corrections and synonyms
     (:mod:`vnsearch.expansion`)."""
+    def documents(pairs):
+        # Only the fields searched: a search of bodies reads no title's spelling.
+        for docnum in _spelling_documents(ranker, fields, pairs):
+            stored = searcher.stored_fields(docnum)
+            yield "\n".join(stored.get(name, "") for name in fields)
+
     def make(prefix):
         # Syllables are counted in bodies; pairs in titles too, where headlines say
         # things the way people search for them.
         return plan(query, lambda term: ranker.occurrences("body", term),
                     ranker.total_length("body"),
                     lambda term: ranker.occurrences("body", term)
-                    + ranker.occurrences("title", term), prefix=prefix)
+                    + ranker.occurrences("title", term), prefix=prefix,
+                    documents=documents)
 
     query_plan = make(prefix)
 
@@ -251,6 +263,33 @@ def _plan(query, ranker, searcher, index_dir, *, prefix, synonyms, typos):
         query_plan = make(False)
         expansion = expansion_of(query_plan)
     return query_plan.expanded(expansion), expansion
+
+
+def _spelling_documents(ranker, fields, pairs) -> list[int]:
+    """The documents that hold most runs of three of the query's syllables, whatever
+    their diacritics: both folded pairs of a run (``pairs[i]`` and ``pairs[i + 1]``).
+    How they spell the query confirms or corrects its guessed reading."""
+    runs: Counter = Counter()
+    frequency = {pair: ranker.document_frequency(pair, fields) for pair in pairs if pair}
+    common = max(1_000, ranker.doc_count // 10)  # says little, costs much to read
+    threes = [sorted((left, right), key=frequency.__getitem__)
+              for left, right in zip(pairs, pairs[1:])
+              if left and right and frequency[left] and frequency[right]
+              and max(frequency[left], frequency[right]) <= common]
+    # The runs with the rarest pairs say most and cost least to find.
+    threes.sort(key=lambda three: (frequency[three[0]], frequency[three[1]]))
+    for rarer, commoner in threes[:SPELLING_RUNS]:
+        holders = ranker.holders(commoner, fields)
+        for docnum in set(ranker.doc_ids(rarer, fields)):
+            if docnum in holders:
+                runs[docnum] += 1
+    best = []
+    for docnum in sorted(runs, key=lambda d: (-runs[d], d)):
+        if not ranker.is_deleted(docnum):
+            best.append(docnum)
+            if len(best) == SPELLING_DOCUMENTS:
+                break
+    return best
 
 
 def _in_query(query: str, text: str, new_text: str | None) -> str | None:
