@@ -7,6 +7,8 @@ of the on-disk format. Change them, or what they produce, only together with
 """
 
 from array import array
+from itertools import repeat
+from operator import itemgetter
 
 from whoosh import fields, formats
 from whoosh.analysis import Analyzer, Token
@@ -87,7 +89,7 @@ class PreparedText:
                 in zip(self.term_list(), self.frequencies, self.position_list())]
 
 
-_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION: list[bytes] = []
 """Encoded single positions, by position: most terms occur once in a text."""
 
 
@@ -95,12 +97,13 @@ def _encode_positions(positions: list[int]) -> bytes:
     # Whoosh's Positions.encode, which has to stay byte for byte: the count, then the
     # pickled gaps between positions.
     if len(positions) == 1:
-        position = positions[0]
-        value = _ONE_POSITION.get(position)
-        if value is None:
-            value = _ONE_POSITION[position] = _POSITIONS.encode(positions)
-        return value
+        return _ONE_POSITION[positions[0]]
     return _POSITIONS.encode(positions)
+
+
+def _encode_one_positions_up_to(count: int) -> None:
+    while len(_ONE_POSITION) < count:
+        _ONE_POSITION.append(_POSITIONS.encode([len(_ONE_POSITION)]))
 
 
 def prepare(text: str) -> PreparedText:
@@ -112,19 +115,28 @@ def prepare(text: str) -> PreparedText:
     >>> prepared = prepare("Hà Nội, Hà Nội")
     >>> dict(zip(prepared.term_list(), prepared.frequencies))["~ha_noi".encode()]
     2
-    >>> prepared.length  # 4 syllables, 4 folded, 2 pairs, 2 words, 2 folded words
-    14
+    >>> prepared.length  # 4 syllables, 4 folded, 2 + 2 pairs, 2 words, 2 folded words
+    16
     """
-    analysed = analysis.analyse(text)
-    found = analysis.postings(analysed)
+    if not POSITIONS_FOR_SYLLABLES_ONLY:
+        return _prepare_with_all_positions(text)
+    frequencies, positions = analysis.tally(text)
+    _encode_one_positions_up_to(max(map(itemgetter(-1), positions.values()), default=-1) + 1)
+    one, encode = _ONE_POSITION, _POSITIONS.encode
+    encoded = dict(zip(positions, [one[at[0]] if len(at) == 1 else encode(at)
+                                   for at in positions.values()]))
+    values = list(map(encoded.get, frequencies, repeat(b"")))
+    counts = array("I", frequencies.values())
+    return PreparedText(PreparedText.TERM_SEPARATOR.join(map(str.encode, frequencies)),
+                        counts, b"".join(values), array("I", map(len, values)),
+                        sum(counts))
+
+
+def _prepare_with_all_positions(text):
+    found = analysis.postings(analysis.analyse(text))
+    _encode_one_positions_up_to(max(map(max, found.values()), default=-1) + 1)
+    values = list(map(_encode_positions, found.values()))
     frequencies = array("I", map(len, found.values()))
-    if POSITIONS_FOR_SYLLABLES_ONLY:
-        positional = {s.text for s in analysed.syllables}
-        positional.update(analysis.FOLDED + s.folded for s in analysed.syllables)
-        values = [_encode_positions(positions) if term in positional else b""
-                  for term, positions in found.items()]
-    else:
-        values = list(map(_encode_positions, found.values()))
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),
