@@ -2,10 +2,15 @@
 
 import unicodedata
 
+import pytest
+
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vnsearch.analysis import FOLDED, PAIR, analyse, terms
+from collections import Counter
+
+from vnsearch import analysis
+from vnsearch.analysis import FOLDED, PAIR, analyse, postings, tally, terms
 from vnsearch.normalize import normalize
 
 
@@ -69,3 +74,37 @@ def test_any_text_analyses(text):
         assert 0 <= syllable.start < syllable.end <= len(text)
     for first, stop in analysis.words:
         assert 0 <= first < stop <= len(analysis.syllables)
+
+
+def _tally_from_terms(text):
+    analysed = analyse(text)
+    found = postings(analysed)
+    syllable_forms = {s.text for s in analysed.syllables}
+    syllable_forms |= {FOLDED + s.folded for s in analysed.syllables}
+    return (list(Counter(term for term, _ in terms(analysed)).items()),
+            {term: found[term] for term in syllable_forms})
+
+
+@pytest.mark.parametrize("text", [
+    "", "...", "Công nghệ thông tin, công nghệ Thông Tin", "Phó Tổng Giám đốc TP.HCM",
+    "Ho\u0300a Bi\u0300nh hoà thuỷ", "1.234,5 tỷ đồng – “Top10”", "công_nghệ và công nghệ",
+])
+def test_tally_counts_what_terms_gives(text):
+    frequencies, positions = tally(text)
+    assert (list(frequencies.items()), positions) == _tally_from_terms(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(list("aăâeêioôơuưyđAĐ bcdghknqt.,_@:/\n")
+                                + ["\u0300", "\u0323", "hoà", "TP.", "北京"]),
+                max_size=60).map("".join))
+def test_tally_counts_what_terms_gives_on_any_text(text):
+    frequencies, positions = tally(text)
+    assert (list(frequencies.items()), positions) == _tally_from_terms(text)
+
+
+def test_searchable_pieces_have_a_letter_or_digit_in_every_alphabet():
+    # The regular expression that finds one stands for str.isalnum, character by character.
+    for code in range(0x110000):
+        char = chr(code)
+        assert analysis._is_wordlike(char) == char.isalnum(), hex(code)

@@ -264,3 +264,18 @@ def test_a_syllable_new_to_a_long_text_is_described_once(monkeypatch):
     # Describing every occurrence made one long document cost minutes: 5 s per MB.
     assert sorted(described) == sorted(set(described)) == sorted(
         {"Xí", "nghiệp", "Khoan", "và", "Sửa", "giếng", "."})
+
+
+@pytest.mark.parametrize("text", [t for t, _ in EXAMPLES] + ["", "a@b", "x://", "Hà Nội"])
+def test_segment_strings_is_segment_without_spans(text):
+    syllables, words = segment.segment(text)
+    assert segment.segment_strings(text) == ([s for s, _, _ in syllables], words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("aàĐđ TPHCMtp.,-_@:/~+\n19") + ["Mr.", "ThS.", "://",
+                                                                      "==>"]),
+                max_size=60).map("".join))
+def test_segment_strings_is_segment_without_spans_on_any_text(text):
+    syllables, words = segment.segment(text)
+    assert segment.segment_strings(text) == ([s for s, _, _ in syllables], words)
