@@ -1,5 +1,6 @@
 """Analysis: every form of every syllable, with spans into the original text."""
 
+import re
 import unicodedata
 
 import pytest
@@ -105,6 +106,7 @@ def test_tally_counts_what_terms_gives_on_any_text(text):
 
 def test_searchable_pieces_have_a_letter_or_digit_in_every_alphabet():
     # The regular expression that finds one stands for str.isalnum, character by character.
-    for code in range(0x110000):
-        char = chr(code)
-        assert analysis._is_wordlike(char) == char.isalnum(), hex(code)
+    every = "".join(map(chr, range(0x110000)))
+    found = [m.start() for m in re.finditer(analysis._ALNUM.__self__, every)]
+    assert found == [code for code, char in enumerate(every) if char.isalnum()]
+    assert analysis._is_wordlike("TP.") and not analysis._is_wordlike("_-_")

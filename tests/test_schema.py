@@ -112,7 +112,7 @@ def news_articles(count):
 def test_prepared_as_before_on_news():
     if not NEWS.exists():
         pytest.skip(f"{NEWS} not found (shared benchmark data, never in the repository)")
-    for article in news_articles(100):
+    for article in news_articles(60):
         assert_prepared_as_before(article["title"])
         assert_prepared_as_before(article["body"])
 
@@ -157,7 +157,7 @@ def _index_files(folder, documents, prepare):
 
 
 def test_the_same_index_bytes_as_before(tmp_path):
-    documents = _documents(150)
+    documents = _documents(100)
     before = _index_files(tmp_path / "before", documents, previous_analysis.prepare)
     after = _index_files(tmp_path / "after", documents, schema.prepare)
     assert {".pst", ".trm", "._body_len.col", "._stored.col"} <= set(before)
