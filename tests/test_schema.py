@@ -1,10 +1,11 @@
 """schema.prepare, the analysis of every indexed field, gives what it always gave.
 
-Its fast path (analysis.tally, segment.segment_strings) must change nothing a reader or
-a writer could see: the previous implementation, kept in ``previous_analysis``, is the
-reference for every term, frequency, position and byte, on real Vietnamese text and on
-the odd inputs real archives hold; and the same documents written through either give
-the same index files, byte for byte.
+Its fast path (analysis.tally, segment.segment_strings, positions grouped and encoded
+with numpy) must change nothing a reader or a writer could see: the previous
+implementation, kept in ``previous_analysis``, is the reference for every term,
+frequency, position and byte, on real Vietnamese text and on the odd inputs real
+archives hold; and the same documents written through either give the same index
+files, byte for byte.
 """
 
 import gzip
@@ -83,8 +84,16 @@ ODD_TEXTS = [
 ]
 
 
+@pytest.fixture(params=["as set", "numpy always", "numpy never"])
+def bulk_from(request, monkeypatch):
+    """Positions encoded with numpy from the usual length, for every text, or never."""
+    if request.param != "as set":
+        monkeypatch.setattr(schema, "ENCODE_IN_BULK_FROM",
+                            1 if request.param == "numpy always" else 10**9)
+
+
 @pytest.mark.parametrize("text", ODD_TEXTS + seed_texts())
-def test_prepared_as_before(text):
+def test_prepared_as_before(text, bulk_from):
     assert_prepared_as_before(text)
 
 
@@ -96,6 +105,22 @@ def test_prepared_as_before(text):
     max_size=60).map("".join))
 def test_prepared_as_before_on_vietnamese_like_text(text):
     assert_prepared_as_before(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema, "ENCODE_IN_BULK_FROM", 1)
+        assert_prepared_as_before(text)
+
+
+def test_bulk_encoding_is_whooshs_for_every_size_of_gap():
+    # Gaps of 1 byte, 2 and 4 (over 65,535 syllables apart), single and repeated terms,
+    # up to pickle's batch of 1,000 list items.
+    forms = ["a", "~a"] + [f"x{n}" for n in range(140_000)] + ["a", "~a", "b", "~b"]
+    forms += ["c", "~c"] * 1000 + ["b", "~b"] * 300 + [f"y{n}" for n in range(600)]
+    terms, counts, positions, sizes = schema._encode_in_bulk(forms)
+    assert (terms, counts, positions, sizes) == schema._encode_one_by_one(forms)
+    assert max(counts) == 1000 and len(set(map(len, (terms, counts, sizes)))) == 1
+    whoosh_format = schema.build_schema()["body"].format
+    assert positions[:sizes[0]] == whoosh_format.encode([0, 70_001])
+    assert schema._encode_in_bulk(forms + ["c"]) is None  # 1,001: pickle splits the list
 
 
 @settings(max_examples=200, deadline=None)

@@ -149,19 +149,21 @@ def postings(analysis: Analysis) -> dict[str, list[int]]:
     return found
 
 
-def tally(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Every index term of ``text`` with its frequency, and the positions of its
-    syllable forms: what indexing needs, without :func:`analyse`'s spans.
+def tally(text: str) -> tuple[dict[str, int], list[str]]:
+    """Every index term of ``text`` with its frequency, and the syllable forms in order:
+    what indexing needs, without :func:`analyse`'s spans or a Python object per term.
 
-    Returns ``(frequencies, positions)``: ``frequencies`` maps each term of
+    Returns ``(frequencies, forms)``: ``frequencies`` maps each term of
     ``terms(analyse(text))`` to how often it occurs there, in order of first
-    occurrence; ``positions`` maps each exact and folded syllable form to
-    ``postings(analyse(text))[term]``. The same figures, several times faster: no
-    object per syllable or per term, and most steps in C.
+    occurrence; ``forms`` holds the exact and the folded form of each syllable in turn
+    (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). Where no word or pair
+    is spelt like a syllable form (as ``công_nghệ``, one syllable, and the word of
+    "công nghệ"), a syllable form's positions in ``postings(analyse(text))`` are
+    exactly the ``k`` it occurs at; its frequency tells (it then counts only those).
 
-    >>> frequencies, positions = tally("Hà Nội, Hà Nội")
-    >>> frequencies["~ha_noi"], positions["~ha"]
-    (2, [0, 2])
+    >>> frequencies, forms = tally("Hà Nội, Hà Nội")
+    >>> frequencies["~ha_noi"], forms[:4]
+    (2, ['hà', '~ha', 'nội', '~noi'])
     """
     normalised, _ = normalize_with_offsets(text)
     pieces, words = segment.segment_strings(normalised)
@@ -169,7 +171,7 @@ def tally(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
     # before[n]: how many of the pieces before piece n are syllables
     before = [0, *accumulate(map(bool, forms))]
     if not before[-1]:
-        return {}, {}
+        return {}, []
     exact, bare, folded, folded_heads, exact_heads = zip(*compress(forms, forms))
     # The pair each syllable starts with the next one where they are joined (adjacent
     # pieces), else None; the last syllable starts none.
@@ -190,25 +192,7 @@ def tally(text: str) -> tuple[dict[str, int], dict[str, list[int]]]:
                 if b - a == stop - first:  # every piece of the word is a syllable
                     found.append("_".join(exact[a:b]))
                     found.append(FOLDED + "_".join(bare[a:b]))
-    frequencies = Counter(found)
-    positions: dict[str, list[int]] = {}
-    for position, term, folded_term in zip(range(len(exact)), exact, folded):
-        at = positions.get(term)
-        if at is None:
-            positions[term] = [position]
-        else:
-            at.append(position)
-        at = positions.get(folded_term)
-        if at is None:
-            positions[folded_term] = [position]
-        else:
-            at.append(position)
-    if list(map(len, positions.values())) != list(map(frequencies.__getitem__, positions)):
-        # A word or a pair spelt like a syllable form ("a_b" is one syllable, and the
-        # word of "a" and "b"): the positions of both count, as postings() gives them.
-        found_positions = postings(analyse(text))
-        positions = {term: found_positions[term] for term in positions}
-    return frequencies, positions
+    return Counter(found), list(chain.from_iterable(zip(exact, folded)))
 
 
 _FORMS: dict[str, tuple[str, str, str, str, str] | bool] = {}
