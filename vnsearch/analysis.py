@@ -156,10 +156,10 @@ def tally(text: str) -> tuple[dict[str, int], list[str]]:
     Returns ``(frequencies, forms)``: ``frequencies`` maps each term of
     ``terms(analyse(text))`` to how often it occurs there, in order of first
     occurrence; ``forms`` holds the exact and the folded form of each syllable in turn
-    (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). Where no word or pair
-    is spelt like a syllable form (as ``công_nghệ``, one syllable, and the word of
-    "công nghệ"), a syllable form's positions in ``postings(analyse(text))`` are
-    exactly the ``k`` it occurs at; its frequency tells (it then counts only those).
+    (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). A syllable form's
+    positions in ``postings(analyse(text))`` are the ``k`` it occurs at, unless a word
+    or pair is spelt like it (``công_nghệ`` is one syllable, and the word of "công
+    nghệ"): then its frequency exceeds its occurrences in ``forms``.
 
     >>> frequencies, forms = tally("Hà Nội, Hà Nội")
     >>> frequencies["~ha_noi"], forms[:4]
