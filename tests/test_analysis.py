@@ -1,11 +1,17 @@
 """Analysis: every form of every syllable, with spans into the original text."""
 
+import re
 import unicodedata
+
+import pytest
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vnsearch.analysis import FOLDED, PAIR, analyse, terms
+from collections import Counter
+
+from vnsearch import analysis
+from vnsearch.analysis import FOLDED, PAIR, analyse, tally, terms
 from vnsearch.normalize import normalize
 
 
@@ -69,3 +75,35 @@ def test_any_text_analyses(text):
         assert 0 <= syllable.start < syllable.end <= len(text)
     for first, stop in analysis.words:
         assert 0 <= first < stop <= len(analysis.syllables)
+
+
+def _tally_from_terms(text):
+    analysed = analyse(text)
+    forms = [form for s in analysed.syllables for form in (s.text, FOLDED + s.folded)]
+    return list(Counter(term for term, _ in terms(analysed)).items()), forms
+
+
+@pytest.mark.parametrize("text", [
+    "", "...", "Công nghệ thông tin, công nghệ Thông Tin", "Phó Tổng Giám đốc TP.HCM",
+    "Ho\u0300a Bi\u0300nh hoà thuỷ", "1.234,5 tỷ đồng – “Top10”", "công_nghệ và công nghệ",
+])
+def test_tally_counts_what_terms_gives(text):
+    frequencies, forms = tally(text)
+    assert (list(frequencies.items()), forms) == _tally_from_terms(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(list("aăâeêioôơuưyđAĐ bcdghknqt.,_@:/\n")
+                                + ["\u0300", "\u0323", "hoà", "TP.", "北京"]),
+                max_size=60).map("".join))
+def test_tally_counts_what_terms_gives_on_any_text(text):
+    frequencies, forms = tally(text)
+    assert (list(frequencies.items()), forms) == _tally_from_terms(text)
+
+
+def test_searchable_pieces_have_a_letter_or_digit_in_every_alphabet():
+    # The regular expression that finds one stands for str.isalnum, character by character.
+    every = "".join(map(chr, range(0x110000)))
+    found = [m.start() for m in re.finditer(analysis._ALNUM.__self__, every)]
+    assert found == [code for code, char in enumerate(every) if char.isalnum()]
+    assert analysis._is_wordlike("TP.") and not analysis._is_wordlike("_-_")

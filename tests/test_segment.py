@@ -34,7 +34,7 @@ def assert_same_as_pyvi(text):
         # The labels too, not only the joined string: pyvi's joining rules hide some.
         model = segment._model
         descriptions = model.describe_all([s for s, _, _ in syllables])
-        assert model.label(descriptions, syllables) == pyvi_inside(text)
+        assert model.label(descriptions, [s for s, _, _ in syllables]) == pyvi_inside(text)
 
 
 def seed_texts():
@@ -138,7 +138,7 @@ def test_python_decoding_agrees_with_crfsuite():
         pairs = [a + " " + b in model.bi_grams for a, b in zip(lowers, lowers[1:])]
         triples = [i for i in range(len(lowers) - 2)
                    if " ".join(lowers[i:i + 3]) in model.tri_grams]
-        crfsuite = model._tag(syllables, lowers, pairs, triples)
+        crfsuite = model._tag([s for s, _, _ in syllables], lowers, pairs, triples)
         assert crfsuite == pyvi_inside(text)
         python = model._decode(descriptions, pairs, triples)
         assert python is None or python == crfsuite
@@ -264,3 +264,18 @@ def test_a_syllable_new_to_a_long_text_is_described_once(monkeypatch):
     # Describing every occurrence made one long document cost minutes: 5 s per MB.
     assert sorted(described) == sorted(set(described)) == sorted(
         {"Xí", "nghiệp", "Khoan", "và", "Sửa", "giếng", "."})
+
+
+@pytest.mark.parametrize("text", [t for t, _ in EXAMPLES] + ["", "a@b", "x://", "Hà Nội"])
+def test_segment_strings_is_segment_without_spans(text):
+    syllables, words = segment.segment(text)
+    assert segment.segment_strings(text) == ([s for s, _, _ in syllables], words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("aàĐđ TPHCMtp.,-_@:/~+\n19") + ["Mr.", "ThS.", "://",
+                                                                      "==>"]),
+                max_size=60).map("".join))
+def test_segment_strings_is_segment_without_spans_on_any_text(text):
+    syllables, words = segment.segment(text)
+    assert segment.segment_strings(text) == ([s for s, _, _ in syllables], words)

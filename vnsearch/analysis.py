@@ -20,7 +20,11 @@ syllable forms; a word sits at the position of its first syllable.
 This module knows nothing of Whoosh: the schema wraps it in a Whoosh analyzer.
 """
 
+import re
+from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate, chain, compress
+from operator import add, not_
 
 from . import segment
 from .normalize import fold, normalize_with_offsets
@@ -109,7 +113,11 @@ def _source_end(offsets: list[int], end: int) -> int:
 def _is_wordlike(piece: str) -> bool:
     # pyvi also yields punctuation, "\n" and "==>"; only pieces with a letter or digit
     # are searchable.
-    return any(c.isalnum() for c in piece)
+    return _ALNUM(piece) is not None
+
+
+_ALNUM = re.compile(r"[^\W_]").search
+"""Finds a character for which ``str.isalnum()`` holds: ``\\w`` is those and "_"."""
 
 
 def terms(analysis: Analysis) -> list[tuple[str, int]]:
@@ -139,3 +147,83 @@ def postings(analysis: Analysis) -> dict[str, list[int]]:
     for positions in found.values():
         positions.sort()
     return found
+
+
+def tally(text: str) -> tuple[dict[str, int], list[str]]:
+    """Every index term of ``text`` with its frequency, and the syllable forms in order:
+    what indexing needs, without :func:`analyse`'s spans or a Python object per term.
+
+    Returns ``(frequencies, forms)``: ``frequencies`` maps each term of
+    ``terms(analyse(text))`` to how often it occurs there, in order of first
+    occurrence; ``forms`` holds the exact and the folded form of each syllable in turn
+    (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). A syllable form's
+    positions in ``postings(analyse(text))`` are the ``k`` it occurs at, unless a word
+    or pair is spelt like it (``công_nghệ`` is one syllable, and the word of "công
+    nghệ"): then its frequency exceeds its occurrences in ``forms``.
+
+    >>> frequencies, forms = tally("Hà Nội, Hà Nội")
+    >>> frequencies["~ha_noi"], forms[:4]
+    (2, ['hà', '~ha', 'nội', '~noi'])
+    """
+    normalised, _ = normalize_with_offsets(text)
+    pieces, words = segment.segment_strings(normalised)
+    forms = _syllable_forms(pieces)
+    # before[n]: how many of the pieces before piece n are syllables
+    before = [0, *accumulate(map(bool, forms))]
+    if not before[-1]:
+        return {}, []
+    exact, bare, folded, folded_heads, exact_heads = zip(*compress(forms, forms))
+    # The pair each syllable starts with the next one where they are joined (adjacent
+    # pieces), else None; the last syllable starts none.
+    folded_pairs = list(map(add, folded_heads[:-1], bare[1:]))
+    folded_pairs.append(None)
+    exact_pairs = list(map(add, exact_heads[:-1], exact[1:]))
+    exact_pairs.append(None)
+    for number in compress(range(len(pieces)), map(not_, forms)):  # punctuation
+        if before[number]:  # it parts the syllable before it from the next one
+            folded_pairs[before[number] - 1] = exact_pairs[before[number] - 1] = None
+    # terms()'s order; no term is empty, so filter() drops exactly the missing pairs.
+    found = list(filter(None, chain.from_iterable(zip(exact, folded, folded_pairs,
+                                                       exact_pairs))))
+    if len(words) < len(pieces):  # some word has several syllables
+        for first, stop in words:
+            if stop - first > 1:
+                a, b = before[first], before[stop]
+                if b - a == stop - first:  # every piece of the word is a syllable
+                    found.append("_".join(exact[a:b]))
+                    found.append(FOLDED + "_".join(bare[a:b]))
+    return Counter(found), list(chain.from_iterable(zip(exact, folded)))
+
+
+_FORMS: dict[str, tuple[str, str, str, str, str] | bool] = {}
+"""A piece of segmented text -> its forms (see :func:`_form`), or False when it is no
+syllable (punctuation): the same few thousand pieces make up most text."""
+
+_FORMS_LIMIT = 200_000
+"""Entries of ``_FORMS`` at most: it is emptied when full (novel tokens never end)."""
+
+
+def _syllable_forms(pieces):
+    """Each piece's forms (:func:`_form`), or False for punctuation, as analyse() does."""
+    forms = list(map(_FORMS.get, pieces))
+    if None in forms:
+        forms = [_form(piece) if form is None else form for form, piece in zip(forms, pieces)]
+    return forms
+
+
+def _form(piece):
+    """``(syllable, folded, folded term, folded pair head, exact pair head)`` of a piece
+    (``("hà", "ha", "~ha", ">ha ", "<hà ")``), or False when it is no syllable."""
+    form = _FORMS.get(piece)
+    if form is None:
+        if _is_wordlike(piece):
+            lower = (piece[:-1] if piece.endswith(".") else piece).lower()
+            folded = fold(lower)
+            form = (lower, folded, FOLDED + folded, PAIR + folded + " ",
+                    EXACT_PAIR + lower + " ")
+        else:
+            form = False
+        if len(_FORMS) >= _FORMS_LIMIT:
+            _FORMS.clear()
+        _FORMS[piece] = form
+    return form

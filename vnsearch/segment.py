@@ -49,6 +49,26 @@ _SYLLABLE = re.compile(
     "(" + "|".join(_ABBREVIATIONS + _SPECIALS + [_WEB, _EMAIL, _DIGIT, _NON_WORD, _WORD]) + ")"
 )
 
+
+def _pieces_pattern(web, email):
+    """The same syllables as ``_SYLLABLE``, as strings from ``findall`` (no groups).
+
+    An alternative that cannot match anywhere in a text changes none of its matches, so
+    texts without "://" or "@" (nearly all) are split without the URL or e-mail
+    alternatives, which otherwise scan every word before failing: a third of the time.
+    """
+    alternatives = _ABBREVIATIONS + _SPECIALS
+    alternatives += [_WEB] if web else []
+    alternatives += [_EMAIL.replace("(", "(?:")] if email else []
+    alternatives += [_DIGIT.replace("(", "(?:"), _NON_WORD, _WORD]
+    pattern = re.compile("|".join(alternatives))
+    assert pattern.groups == 0
+    return pattern.findall
+
+
+_FIND_PIECES = {(web, email): _pieces_pattern(web, email)
+                for web in (False, True) for email in (False, True)}
+
 # The most attributes pyvi gives one syllable: 5 of its own and 5 from each neighbour.
 _MAX_ATTRIBUTES = 15
 
@@ -80,10 +100,27 @@ def segment(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, int]
     [(0, 4)]
     """
     syllables = syllabify(text)
+    return syllables, _words([s[0] for s in syllables])
+
+
+def segment_strings(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """:func:`segment` without the spans: ``(syllables, words)``, syllables as strings.
+
+    For indexing, which needs no spans: about twice as fast to split.
+
+    >>> segment_strings("TP.HCM, 2021")
+    (['TP.', 'HCM', ',', '2021'], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    """
+    syllables = _FIND_PIECES["://" in text, "@" in text](text)
+    return syllables, _words(syllables)
+
+
+def _words(syllables):
+    """pyvi's words over ``syllables`` (strings), as ``(first, last + 1)`` ranges."""
     if not syllables:
-        return syllables, []
+        return []
     model = _model or _load()
-    descriptions = model.describe_all([s[0] for s in syllables])
+    descriptions = model.describe_all(syllables)
     inside = model.label(descriptions, syllables)
     words = []
     start = 0
@@ -97,7 +134,7 @@ def segment(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, int]
         words.append((start, i))
         start = i
     words.append((start, len(inside)))
-    return syllables, words
+    return words
 
 
 def tokenize(text: str) -> str:
@@ -290,7 +327,8 @@ class _Model:
         return description
 
     def label(self, descriptions, syllables):
-        """For every syllable, True where pyvi's CRF labels it I_W (inside a word)."""
+        """For every syllable (a string), True where pyvi's CRF labels it I_W (inside a
+        word)."""
         lowers = [d[0] for d in descriptions]
         # lower(a + " " + b) == lower(a) + " " + lower(b): the space stops str.lower's
         # only context rule (Greek final sigma), so pyvi's keys are rebuilt from parts.
@@ -382,7 +420,7 @@ class _Model:
         """Label with crfsuite itself, on pyvi's features in pyvi's order."""
         triples = set(triples)
         n = len(syllables)
-        parts = [_attributes(s[0]) for s in syllables]
+        parts = [_attributes(s) for s in syllables]
         sequence = []
         # Attribute order follows pyvi's feature dicts: crfsuite adds weights in that
         # order, so keeping it keeps its sums, hence its labels, bit for bit.
