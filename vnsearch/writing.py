@@ -41,11 +41,13 @@ import numpy as np
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec,
                                   W3FieldWriter, W3Segment, W3TermInfo, _lenfield)
 from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
+from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
 from .merging import segments_to_merge, tiered_merge
+from .segment_merge import MergeSource, write_merged_fields
 
 BLOCK_LIMIT = 128
 """Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
@@ -108,6 +110,7 @@ class FastSegmentWriter(SegmentWriter):
         self._index = ix
         self._takes_lock = kwargs.get("_lk", True)
         self._postings = {}  # fieldname -> _FieldPostings
+        self._merging = []  # MergeSource of each segment whose postings are streamed
         self._deletion_searcher = None
 
     # -- deleting ------------------------------------------------------------------
@@ -142,6 +145,8 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         self._check_state()
+        if self._merging:
+            self._pool_merged_segments()
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
@@ -192,6 +197,39 @@ class FastSegmentWriter(SegmentWriter):
                      [item[3] or b"" for item in items])
         return sum(item[1] for item in items) if field.scorable else 0
 
+    # -- merging -------------------------------------------------------------------
+
+    def add_reader(self, reader):
+        """Merge a segment into the new one (what merge policies call).
+
+        Its stored fields, lengths and columns are copied now, by Whoosh's own code;
+        its postings are streamed from its files when the new segment is written
+        (:mod:`vnsearch.segment_merge`), in memory that does not grow with the
+        segment. A writer that holds postings of its own, or a reader that is not a
+        plain segment, merges through the pool, as Whoosh does.
+        """
+        if self._postings or not _streamable(reader):
+            return super().add_reader(reader)
+        self._check_state()
+        base = self.docnum
+        indexed = {name for name in reader.indexed_field_names() if name in self.schema}
+        docmap = self.write_per_doc(set(self.schema.names()) | indexed, reader)
+        self._merging.append(MergeSource(reader.segment(), base, docmap))
+        self._added = True
+
+    def _pool_merged_segments(self):
+        # A document added after segments were merged in streaming: its postings and
+        # theirs must be written together, so theirs join the pool after all.
+        merging, self._merging = self._merging, []
+        for source in merging:
+            reader = SegmentReader(self.storage, self.schema, source.segment)
+            try:
+                docmap = None if source.renumber is None else {
+                    old: new for old, new in enumerate(source.renumber) if new >= 0}
+                self.add_postings_to_pool(reader, source.base, docmap)
+            finally:
+                reader.close()
+
     def add_postings_to_pool(self, reader, startdoc, docmap):
         # Merging an old segment in: its postings join the new ones, renumbered. Its
         # documents come after every added one, so each term's postings stay in order.
@@ -209,6 +247,9 @@ class FastSegmentWriter(SegmentWriter):
         pdr = self.per_document_reader()
         try:
             fieldwriter = self.fieldwriter
+            if self._merging:
+                write_merged_fields(fieldwriter, self.storage, self.schema, self._merging,
+                                    lambda name: _length_bytes(pdr, name, self.docnum))
             for fieldname in sorted(self._postings):
                 postings = self._postings.pop(fieldname)
                 if fieldname in self.schema and postings.termids:
@@ -218,6 +259,7 @@ class FastSegmentWriter(SegmentWriter):
         finally:
             pdr.close()
         self._postings = {}
+        self._merging = []
 
     def commit(self, mergetype=None, optimize=None, merge=None):
         """Write the new segment and make it live; then, unless the caller chose a
@@ -256,6 +298,7 @@ class FastSegmentWriter(SegmentWriter):
     def cancel(self):
         self._close_deletion_searcher()
         self._postings = {}
+        self._merging = []
         super().cancel()
 
 
@@ -301,6 +344,12 @@ class _FieldPostings:
             self.weights.extend(array("d", (f * boost for f in frequencies)))
         self.values += prepared.positions
         self.value_lengths.extend(prepared.position_lengths)
+
+
+def _streamable(reader):
+    """Whether ``reader``'s postings can be merged by streaming its segment's files."""
+    return (isinstance(reader, SegmentReader)
+            and type(reader.codec()) in (W3Codec, _WritingCodec))
 
 
 def _length_bytes(pdr, fieldname, doccount):
