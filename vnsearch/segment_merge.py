@@ -16,6 +16,7 @@ Stored fields, field lengths and columns are copied by Whoosh's own per-document
 out and the others renumbered, as Whoosh does.
 """
 
+import struct
 import zlib
 from heapq import merge
 from io import BytesIO
@@ -24,7 +25,7 @@ from pickle import load, loads
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.reading import SegmentReader
-from whoosh.system import pack_ushort, unpack_int, unpack_long
+from whoosh.system import pack_ushort
 
 CHUNK_POSTINGS = 1 << 19
 """Merged postings gathered before they are written (≈ 60 bytes each while written)."""
@@ -32,7 +33,13 @@ CHUNK_POSTINGS = 1 << 19
 CHUNK_TERMS = 1 << 16
 """Merged terms gathered before they are written."""
 
+WINDOW = 1 << 20
+"""Bytes of a term table or posting file read at a time."""
+
 _INFO_SIZE = W3TermInfo._struct.size
+_EXTENT = struct.Struct("!qi")  # a term info's posting list: offset, length
+_INT = struct.Struct("!i")
+_LENGTHS = struct.Struct("!ii")  # a term table record's key and value lengths
 _DELETED = -1
 
 
@@ -88,9 +95,9 @@ def merged_postings(fieldname, fixed, terms_readers, sources):
     out. ``fixed`` is the field format's fixed value size."""
     from .writing import _FieldPostings
 
-    streams = [_field_terms(reader, fieldname, index)
+    streams = [_field_terms(reader._tindex, reader._fieldmap.get(fieldname), index)
                for index, reader in enumerate(terms_readers)]
-    postfiles = [reader._postfile for reader in terms_readers]
+    postfiles = [_Window(reader._postfile) for reader in terms_readers]
     chunk = _FieldPostings()
     tid = 0
     current = None
@@ -114,16 +121,58 @@ def merged_postings(fieldname, fixed, terms_readers, sources):
         yield chunk
 
 
-def _field_terms(terms_reader, fieldname, index):
-    """``(term, index, term info bytes)`` for the terms of ``fieldname``, in order."""
-    number = terms_reader._fieldmap.get(fieldname)
+class _Window:
+    """Reads of a file that mostly move forward, served from one big slice at a time:
+    a segment's posting lists are in the order of its term table."""
+
+    __slots__ = ("file", "start", "data")
+
+    def __init__(self, file):
+        self.file = file
+        self.start = 0
+        self.data = b""
+
+    def get(self, offset, length):
+        at = offset - self.start
+        if at < 0 or at + length > len(self.data):
+            self.data = self.file.get(offset, max(WINDOW, length))
+            self.start, at = offset, 0
+        return self.data[at:at + length]
+
+
+def _field_terms(table, number, index):
+    """``(term, index, term info bytes)`` for the terms of field ``number`` in the
+    term table ``table`` (Whoosh's ``OrderedHashReader``), in order, read a window
+    at a time rather than three reads per term."""
     if number is None:
         return
     prefix = pack_ushort(number)
-    for key, value in terms_reader._tindex.items_from(prefix):
-        if key[:2] != prefix:
-            return
-        yield key[2:], index, value
+    position = table.closest_key_pos(prefix)
+    if position is None:
+        return
+    end = table.endofdata
+    dbfile = table.dbfile
+    unpack = _LENGTHS.unpack_from
+    need = WINDOW
+    while position < end:
+        data = dbfile.get(position, min(need, end - position))
+        limit = len(data)
+        at = 0
+        while at + 8 <= limit:
+            key_length, value_length = unpack(data, at)
+            key_end = at + 8 + key_length
+            stop = key_end + value_length
+            if stop > limit:
+                break
+            if data[at + 8:at + 10] != prefix:
+                return
+            yield data[at + 10:key_end], index, data[key_end:stop]
+            at = stop
+        if at == 0:  # one record longer than a window
+            need = 8 + sum(unpack(dbfile.get(position, 8), 0))
+        else:
+            need = WINDOW
+        position += at
 
 
 def _add_term(chunk, tid, entries, postfiles, sources, fixed):
@@ -132,7 +181,6 @@ def _add_term(chunk, tid, entries, postfiles, sources, fixed):
     docs = chunk.docs
     weights = chunk.weights
     value_lengths = chunk.value_lengths
-    added = 0
     for index, info in entries:
         source = sources[index]
         renumber = source.renumber
@@ -157,24 +205,20 @@ def _add_term(chunk, tid, entries, postfiles, sources, fixed):
 
 
 def _postings(postfile, info, fixed):
-    """Yield a term's postings block by block, as ``(ids, weights, values)`` lists,
-    from its term info bytes: what Whoosh's ``W3LeafMatcher`` reads, without a step
-    per posting."""
+    """A term's postings block by block, as ``(ids, weights, values)``, from its term
+    info bytes: what Whoosh's ``W3LeafMatcher`` reads, without a step per posting."""
     if info[0]:  # inlined into the term info (Whoosh's writer can, ours never does)
         ids, weights, values = loads(info[_INFO_SIZE:])
-        yield list(ids), list(weights), _values(values, len(ids), fixed)
-        return
-    offset = unpack_long(info[_INFO_SIZE:_INFO_SIZE + 8])[0]
-    length = unpack_int(info[_INFO_SIZE + 8:_INFO_SIZE + 12])[0]
+        return [(list(ids), list(weights), _values(values, len(ids), fixed))]
+    offset, length = _EXTENT.unpack_from(info, _INFO_SIZE)
     data = BytesIO(postfile.get(offset, length))
     if data.read(4) != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"no posting list at {offset}")
-    last = False
-    while not last:
-        size = unpack_int(data.read(4))[0]
-        if size < 0:
-            last, size = True, -size
-        end = data.tell() + size
+    blocks = []
+    size = 0
+    while size >= 0:
+        size = _INT.unpack(data.read(4))[0]
+        end = data.tell() + abs(size)
         count, _, _, compressed, _, _ = load(data)
         block = data.read(end - data.tell())
         gaps, weights, values = loads(zlib.decompress(block) if compressed else block)
@@ -182,7 +226,8 @@ def _postings(postfile, info, fixed):
             weights = repeat(1.0, count)
         elif isinstance(weights, float):
             weights = repeat(weights, count)
-        yield accumulate(gaps), list(weights), _values(values, count, fixed)
+        blocks.append((accumulate(gaps), weights, _values(values, count, fixed)))
+    return blocks
 
 
 def _values(values, count, fixed):

@@ -202,19 +202,21 @@ class FastSegmentWriter(SegmentWriter):
     def add_reader(self, reader):
         """Merge a segment into the new one (what merge policies call).
 
-        Its stored fields, lengths and columns are copied now, by Whoosh's own code;
-        its postings are streamed from its files when the new segment is written
-        (:mod:`vnsearch.segment_merge`), in memory that does not grow with the
-        segment. A writer that holds postings of its own, or a reader that is not a
-        plain segment, merges through the pool, as Whoosh does.
+        Its stored fields, lengths and columns are copied now, by Whoosh's own code
+        (fields in name order: Whoosh's set order changes from process to process, and
+        with it the bytes of the stored fields); its postings are streamed from its
+        files when the new segment is written (:mod:`vnsearch.segment_merge`), in
+        memory that does not grow with the segment. A writer that holds postings of
+        its own, or a reader that is not a plain segment, pools them, as Whoosh does.
         """
-        if self._postings or not _streamable(reader):
-            return super().add_reader(reader)
         self._check_state()
         base = self.docnum
         indexed = {name for name in reader.indexed_field_names() if name in self.schema}
-        docmap = self.write_per_doc(set(self.schema.names()) | indexed, reader)
-        self._merging.append(MergeSource(reader.segment(), base, docmap))
+        docmap = self.write_per_doc(sorted(set(self.schema.names()) | indexed), reader)
+        if self._postings or not _streamable(reader):
+            self.add_postings_to_pool(reader, base, docmap)
+        else:
+            self._merging.append(MergeSource(reader.segment(), base, docmap))
         self._added = True
 
     def _pool_merged_segments(self):
