@@ -664,7 +664,13 @@ class _BulkFieldWriter(W3FieldWriter):
 
 
 class _TermTableWriter(OrderedHashWriter):
-    """Whoosh's ordered hash file (the term table), with keys added in bulk."""
+    """Whoosh's ordered hash file (the term table), with keys added in bulk.
+
+    Whoosh keeps a ``(hash, position)`` tuple per key until the file is closed (≈ 130
+    bytes each: a merged segment of news holds tens of millions of distinct terms);
+    here they wait in numpy arrays, 12 bytes a key, and the hash tables written at
+    the end are the same.
+    """
 
     def add_sorted(self, keys, values):
         """Add increasing ``keys`` with their ``values``; same bytes as ``add`` each."""
@@ -679,12 +685,12 @@ class _TermTableWriter(OrderedHashWriter):
                                         repeat(_lengths.size)), initial=dbfile.tell()))
         positions.pop()
         # filetables.md5_hash: the last four bytes of the MD5 digest, as an int.
-        hashes = map(int.from_bytes, map(itemgetter(slice(12, None)),
-                                         map(methodcaller("digest"), map(md5, keys))),
-                     repeat("big"))
-        buckets = self.buckets
-        for hashval, position in zip(hashes, positions):
-            buckets[hashval & 255].append((hashval, position))
+        hashes = b"".join(map(itemgetter(slice(12, None)),
+                              map(methodcaller("digest"), map(md5, keys))))
+        if not hasattr(self, "_hashes"):
+            self._hashes, self._positions = [], []
+        self._hashes.append(np.frombuffer(hashes, dtype=">u4").astype(np.uint32))
+        self._positions.append(np.array(positions, dtype=np.int64))
         index = self.index
         try:
             array(index.typecode, positions[-1:])
@@ -695,22 +701,40 @@ class _TermTableWriter(OrderedHashWriter):
             zip(map(_lengths.pack, key_lengths, value_lengths), keys, values))))
         self.lastkey = keys[-1]
 
+    def add(self, key, value):
+        self.add_sorted([key], [value])
+
     def close(self):
         try:
             return super().close()
         finally:
-            self.buckets = self.index = None  # a committed writer may linger a while
+            # a committed writer may linger a while
+            self.buckets = self.index = self._hashes = self._positions = None
 
     def _write_hashes(self):
         dbfile = self.dbfile
+        if getattr(self, "_hashes", None):
+            hashes = np.concatenate(self._hashes)
+            positions = np.concatenate(self._positions)
+        else:
+            hashes = np.zeros(0, dtype=np.uint32)
+            positions = np.zeros(0, dtype=np.int64)
+        self._hashes = self._positions = None
+        # Each bucket's keys in the order they were added: it decides the slots.
+        order = np.argsort(hashes & 255, kind="stable")
+        hashes, positions = hashes[order], positions[order]
+        del order
+        ends = np.cumsum(np.bincount(hashes & 255, minlength=256)).tolist()
         pos = dbfile.tell()
         pack = _pointer.pack
         null = pack(0, 0)
-        for entries in self.buckets:
-            numslots = 2 * len(entries)
+        start = 0
+        for end in ends:
+            numslots = 2 * (end - start)
             self.directory.append((pos, numslots))
             table = [None] * numslots
-            for hashval, position in entries:
+            for hashval, position in zip(hashes[start:end].tolist(),
+                                         positions[start:end].tolist()):
                 slot = (hashval >> 8) % numslots
                 while table[slot] is not None:
                     slot = (slot + 1) % numslots
@@ -718,3 +742,4 @@ class _TermTableWriter(OrderedHashWriter):
             data = b"".join(null if entry is None else entry for entry in table)
             dbfile.write(data)
             pos += len(data)
+            start = end
