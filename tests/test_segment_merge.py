@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from vnsearch import Index, merging, schema, segment_merge, writing
@@ -217,3 +218,33 @@ def test_segments_written_by_whoosh_merge_the_same(tmp_path, monkeypatch, stream
     plain = build(tmp_path / "pooled")
     assert len(fast._segments()) == 1
     assert _contents(fast) == _contents(plain)
+
+
+def test_documents_added_after_a_streamed_segment_join_the_pool(unmerged, tmp_path,
+                                                                monkeypatch):
+    # add_reader, then add_document: the streamed segment's postings and the new
+    # document's must be written together, and come out as the pool writes them.
+    source = whoosh_index.open_dir(str(unmerged))
+    extra = _documents(3, seed=23)
+
+    def copied(name):
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), schema.build_schema())
+        writer = writing.FastSegmentWriter(ix, _lk=False)
+        for segment in source._segments()[:3]:
+            reader = SegmentReader(source.storage, source.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+        streaming = bool(writer._merging)
+        for document in extra:
+            writer.add_document(**_fields(dict(document, id="new-" + document["id"])))
+        writer.commit()
+        return streaming, _contents(whoosh_index.open_dir(str(folder)))
+
+    streaming, expected = copied("streamed")
+    assert streaming
+    monkeypatch.setattr(writing, "_streamable", lambda reader: False)
+    assert copied("pooled") == (False, expected)
+    ((terms, documents, _),) = expected
+    assert len(documents) == 3 * (4 - 1) + 3  # each of the three segments lost one

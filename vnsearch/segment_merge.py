@@ -24,6 +24,7 @@ from itertools import accumulate, compress, repeat
 from pickle import load, loads
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filestore import OverlayStorage
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
@@ -46,14 +47,18 @@ _DELETED = -1
 class MergeSource:
     """A segment being merged: where its documents go in the new segment.
 
-    ``docmap`` maps each live document of the segment to its new number (None: no
+    ``storage`` holds the segment's files (a segment of another index may be merged
+    in); ``docmap`` maps each live document of the segment to its new number (None: no
     deletions, document ``n`` becomes ``base + n``), as Whoosh's
     ``SegmentWriter.write_per_doc`` returns it.
     """
 
-    __slots__ = ("segment", "base", "renumber")
+    __slots__ = ("storage", "segment", "base", "renumber")
 
-    def __init__(self, segment, base, docmap):
+    def __init__(self, storage, segment, base, docmap):
+        if isinstance(storage, OverlayStorage):  # a compound segment's reader
+            storage = storage.b
+        self.storage = storage
         self.segment = segment
         self.base = base
         if docmap is None:
@@ -65,12 +70,12 @@ class MergeSource:
             self.renumber = renumber
 
 
-def write_merged_fields(fieldwriter, storage, schema, sources, lengths_of):
+def write_merged_fields(fieldwriter, schema, sources, lengths_of):
     """Write the postings of every field of ``sources`` (:class:`MergeSource`, in the
     order their documents were added) through ``fieldwriter``, a
     :class:`vnsearch.writing._BulkFieldWriter`; ``lengths_of(fieldname)`` gives the new
     segment's length bytes for a field, as its ``write_field`` takes them."""
-    readers = [SegmentReader(storage, schema, source.segment) for source in sources]
+    readers = [SegmentReader(source.storage, schema, source.segment) for source in sources]
     try:
         terms = [reader._terms for reader in readers]
         names = sorted({name for reader in terms for name in reader.indexed_field_names()

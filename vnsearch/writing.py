@@ -10,8 +10,10 @@ compressed. Per posting, that is most of the cost of indexing.
 own writer's (same terms, postings, positions, lengths and statistics; with
 :data:`EXACT` set, the very same bytes) and keeps the rest of Whoosh's writer: the
 per-document writer (stored fields, columns, lengths), deletions, ``update_document``,
-merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the atomic commit of a new table of contents. Only the
-way postings reach the disk changes:
+merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the
+atomic commit of a new table of contents. Only the way postings reach the disk changes
+(a merged segment's postings are streamed from its files by
+:mod:`vnsearch.segment_merge`, not pooled with the new ones):
 
 * ``add_document`` appends a field's postings to flat arrays (term id, document,
   weight, positions) with a few C-level calls, not a Python step per posting;
@@ -216,7 +218,8 @@ class FastSegmentWriter(SegmentWriter):
         if self._postings or not _streamable(reader):
             self.add_postings_to_pool(reader, base, docmap)
         else:
-            self._merging.append(MergeSource(reader.segment(), base, docmap))
+            self._merging.append(MergeSource(reader.storage(), reader.segment(), base,
+                                             docmap))
         self._added = True
 
     def _pool_merged_segments(self):
@@ -224,7 +227,7 @@ class FastSegmentWriter(SegmentWriter):
         # theirs must be written together, so theirs join the pool after all.
         merging, self._merging = self._merging, []
         for source in merging:
-            reader = SegmentReader(self.storage, self.schema, source.segment)
+            reader = SegmentReader(source.storage, self.schema, source.segment)
             try:
                 docmap = None if source.renumber is None else {
                     old: new for old, new in enumerate(source.renumber) if new >= 0}
@@ -250,7 +253,7 @@ class FastSegmentWriter(SegmentWriter):
         try:
             fieldwriter = self.fieldwriter
             if self._merging:
-                write_merged_fields(fieldwriter, self.storage, self.schema, self._merging,
+                write_merged_fields(fieldwriter, self.schema, self._merging,
                                     lambda name: _length_bytes(pdr, name, self.docnum))
             for fieldname in sorted(self._postings):
                 postings = self._postings.pop(fieldname)
