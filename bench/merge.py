@@ -82,16 +82,17 @@ def merge_child(folder, way):
     wall, cpu = time.perf_counter(), time.process_time()
     writing.FastSegmentWriter(ix).commit(optimize=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     (segment,) = FileIndex(FileStorage(folder), indexname=INDEX_NAME)._segments()
     prefix = segment.make_filename("")
     digests = {}
     for name in sorted(os.listdir(folder)):
         if name.startswith(prefix):
             with open(os.path.join(folder, name), "rb") as file:
-                digests[name[len(prefix):]] = hashlib.sha256(file.read()).hexdigest()
+                digests[name[len(prefix):]] = hashlib.file_digest(file, "sha256").hexdigest()
     print(json.dumps({"wall": wall, "cpu": cpu, "rss_before": rss_before,
-                      "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "docs": segment.doc_count(), "digests": digests}))
+                      "rss_peak": rss_peak, "docs": segment.doc_count(),
+                      "digests": digests}))
 
 
 def measure(source, count, ways, runs, scratch_root):
