@@ -670,8 +670,8 @@ class _TermTableWriter(OrderedHashWriter):
     """Whoosh's ordered hash file (the term table), with keys added in bulk.
 
     Whoosh keeps a ``(hash, position)`` tuple per key until the file is closed (≈ 130
-    bytes each: a merged segment of news holds tens of millions of distinct terms);
-    here they wait in numpy arrays, 12 bytes a key, and the hash tables written at
+    bytes each: a merged segment of news holds millions of distinct terms); here they
+    wait in two arrays per hash bucket, 12 bytes a key, and the hash tables written at
     the end are the same.
     """
 
@@ -688,12 +688,23 @@ class _TermTableWriter(OrderedHashWriter):
                                         repeat(_lengths.size)), initial=dbfile.tell()))
         positions.pop()
         # filetables.md5_hash: the last four bytes of the MD5 digest, as an int.
-        hashes = b"".join(map(itemgetter(slice(12, None)),
-                              map(methodcaller("digest"), map(md5, keys))))
-        if not hasattr(self, "_hashes"):
-            self._hashes, self._positions = [], []
-        self._hashes.append(np.frombuffer(hashes, dtype=">u4").astype(np.uint32))
-        self._positions.append(np.array(positions, dtype=np.int64))
+        hashes = np.frombuffer(b"".join(map(itemgetter(slice(12, None)),
+                                            map(methodcaller("digest"), map(md5, keys)))),
+                               dtype=">u4").astype(np.uint32)
+        if not isinstance(self.buckets[0], tuple):
+            self.buckets = [(array("I"), array("q")) for _ in range(256)]
+        # Each bucket's keys stay in the order they were added: it decides their slots.
+        bucket = (hashes & 255).astype(np.uint8)
+        order = np.argsort(bucket, kind="stable")
+        hashes = hashes[order].tolist()
+        ordered = np.array(positions, dtype=np.int64)[order].tolist()
+        start = 0
+        for number, end in enumerate(np.cumsum(np.bincount(bucket, minlength=256)).tolist()):
+            if end > start:
+                bucket_hashes, bucket_positions = self.buckets[number]
+                bucket_hashes.extend(hashes[start:end])
+                bucket_positions.extend(ordered[start:end])
+                start = end
         index = self.index
         try:
             array(index.typecode, positions[-1:])
@@ -711,38 +722,26 @@ class _TermTableWriter(OrderedHashWriter):
         try:
             return super().close()
         finally:
-            # a committed writer may linger a while
-            self.buckets = self.index = self._hashes = self._positions = None
+            self.buckets = self.index = None  # a committed writer may linger a while
 
     def _write_hashes(self):
         dbfile = self.dbfile
-        if getattr(self, "_hashes", None):
-            hashes = np.concatenate(self._hashes)
-            positions = np.concatenate(self._positions)
-        else:
-            hashes = np.zeros(0, dtype=np.uint32)
-            positions = np.zeros(0, dtype=np.int64)
-        self._hashes = self._positions = None
-        # Each bucket's keys in the order they were added: it decides the slots.
-        order = np.argsort(hashes & 255, kind="stable")
-        hashes, positions = hashes[order], positions[order]
-        del order
-        ends = np.cumsum(np.bincount(hashes & 255, minlength=256)).tolist()
         pos = dbfile.tell()
         pack = _pointer.pack
         null = pack(0, 0)
-        start = 0
-        for end in ends:
-            numslots = 2 * (end - start)
+        for number, entries in enumerate(self.buckets):
+            if not isinstance(entries, tuple):  # no key added
+                entries = (array("I"), array("q"))
+            hashes, positions = entries
+            numslots = 2 * len(hashes)
             self.directory.append((pos, numslots))
             table = [None] * numslots
-            for hashval, position in zip(hashes[start:end].tolist(),
-                                         positions[start:end].tolist()):
+            for hashval, position in zip(hashes, positions):
                 slot = (hashval >> 8) % numslots
                 while table[slot] is not None:
                     slot = (slot + 1) % numslots
                 table[slot] = pack(hashval, position)
+            self.buckets[number] = None
             data = b"".join(null if entry is None else entry for entry in table)
             dbfile.write(data)
             pos += len(data)
-            start = end
