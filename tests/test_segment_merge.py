@@ -16,6 +16,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from vnsearch import Index, merging, schema, segment_merge, writing
+from vnsearch.errors import IndexDamagedError
 
 from test_writing import _contents, _documents, _fields
 
@@ -248,3 +249,16 @@ def test_documents_added_after_a_streamed_segment_join_the_pool(unmerged, tmp_pa
     assert copied("pooled") == (False, expected)
     ((terms, documents, _),) = expected
     assert len(documents) == 3 * (4 - 1) + 3  # each of the three segments lost one
+
+
+def test_a_damaged_posting_file_stops_the_merge_and_says_what_to_do(unmerged, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(unmerged, folder)
+    ix = whoosh_index.open_dir(str(folder))
+    posting_file = folder / ix._segments()[0].make_filename(".pst")
+    with open(posting_file, "r+b") as file:
+        file.write(b"XXXX")  # the first posting list's header
+    writer = writing.FastSegmentWriter(ix, _lk=False)
+    with pytest.raises(IndexDamagedError, match="vnsearch check"):
+        writer.commit(mergetype=merging.tiered_merge)
+    assert len(whoosh_index.open_dir(str(folder))._segments()) == 8  # nothing merged

@@ -28,6 +28,8 @@ from whoosh.filedb.filestore import OverlayStorage
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
+from .errors import IndexDamagedError
+
 CHUNK_POSTINGS = 1 << 19
 """Merged postings gathered before they are written (≈ 60 bytes each while written)."""
 
@@ -218,7 +220,9 @@ def _postings(postfile, info, fixed):
     offset, length = _EXTENT.unpack_from(info, _INFO_SIZE)
     data = BytesIO(postfile.get(offset, length))
     if data.read(4) != WHOOSH3_HEADER_MAGIC:
-        raise ValueError(f"no posting list at {offset}")
+        raise IndexDamagedError(f"Segment file {postfile.file._name}: no posting list at "
+                                f"byte {offset}. Run `vnsearch check`, then `vnsearch "
+                                f"rebuild`.")
     blocks = []
     size = 0
     while size >= 0:
@@ -239,7 +243,8 @@ def _values(values, count, fixed):
     """A block's values, one bytes per posting (empty for formats without values)."""
     if fixed is None or fixed < 0:
         if len(values) != count:
-            raise ValueError("a block's values do not match its postings")
+            raise IndexDamagedError("A posting block's values do not match its postings. "
+                                    "Run `vnsearch check`, then `vnsearch rebuild`.")
         return values
     if fixed == 0:
         return [b""] * count
