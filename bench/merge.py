@@ -85,13 +85,18 @@ def merge_child(folder, way):
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     (segment,) = FileIndex(FileStorage(folder), indexname=INDEX_NAME)._segments()
     prefix = segment.make_filename("")
+    from whoosh.filedb.filetables import OrderedHashReader
+    storage = FileStorage(folder)
+    table = OrderedHashReader.open(storage, segment.make_filename(".trm"))
+    terms = table.extras["indexlen"]
+    table.close()
     digests = {}
     for name in sorted(os.listdir(folder)):
         if name.startswith(prefix):
             with open(os.path.join(folder, name), "rb") as file:
                 digests[name[len(prefix):]] = hashlib.file_digest(file, "sha256").hexdigest()
     print(json.dumps({"wall": wall, "cpu": cpu, "rss_before": rss_before,
-                      "rss_peak": rss_peak, "docs": segment.doc_count(),
+                      "rss_peak": rss_peak, "docs": segment.doc_count(), "terms": terms,
                       "digests": digests}))
 
 
@@ -110,7 +115,7 @@ def measure(source, count, ways, runs, scratch_root):
             figures = json.loads(output.strip().splitlines()[-1])
             results.setdefault(way, []).append(figures)
             print(f"run {run + 1} {way}: {figures['wall']:.1f} s, peak RSS "
-                  f"{figures['rss_peak']:.0f} MB", file=sys.stderr)
+                  f"{figures['rss_peak']:.0f} MB, {figures['terms']:,} terms", file=sys.stderr)
     digests = {json.dumps(f["digests"], sort_keys=True) for fs in results.values() for f in fs}
     if len(digests) != 1:
         raise SystemExit("the ways wrote different segments")

@@ -6,10 +6,13 @@ segment wait until the new segment is written: ≥ 45 KB of memory per merged ne
 article, and most of a merge's time. Here the merged segments' term tables are
 walked side by side instead (a k-way merge of their sorted keys, field by field),
 each term's posting blocks are read, unpickled and renumbered a block at a time, and
-the postings of a few hundred thousand terms at most are handed to the segment
-writer (:class:`vnsearch.writing._BulkFieldWriter`) before the next are read. The
-writer encodes them as it encodes new postings, so the merged segment holds the very
-bytes Whoosh's merge through :class:`vnsearch.writing.FastSegmentWriter`'s pool gives.
+the postings of :data:`CHUNK_TERMS` terms at most are handed to the segment writer
+(:class:`vnsearch.writing._BulkFieldWriter`) before the next are read. The writer
+encodes them as it encodes new postings, so the merged segment holds the very bytes
+Whoosh's merge through :class:`vnsearch.writing.FastSegmentWriter`'s pool gives.
+The segments' files are read through private attributes of Whoosh's readers (Whoosh
+is pinned to 2.7.4; ``tests/test_segment_merge.py`` compares the result with the
+pool's, file by file).
 
 Stored fields, field lengths and columns are copied by Whoosh's own per-document code
 (a step per document, not per posting); documents deleted in a merged segment are left
