@@ -262,3 +262,31 @@ def test_a_damaged_posting_file_stops_the_merge_and_says_what_to_do(unmerged, tm
     with pytest.raises(IndexDamagedError, match="vnsearch check"):
         writer.commit(mergetype=merging.tiered_merge)
     assert len(whoosh_index.open_dir(str(folder))._segments()) == 8  # nothing merged
+
+
+def test_a_segment_that_cannot_stream_sends_the_streamed_ones_to_the_pool(unmerged,
+                                                                          tmp_path,
+                                                                          monkeypatch):
+    # The first segment streams, the second cannot (say, another codec): both are
+    # pooled, and the merged segment is the one the pool alone writes.
+    source = whoosh_index.open_dir(str(unmerged))
+
+    def merged(name, streamable):
+        monkeypatch.setattr(writing, "_streamable", streamable)
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), schema.build_schema())
+        writer = writing.FastSegmentWriter(ix, _lk=False)
+        states = []
+        for segment in source._segments()[:2]:
+            reader = SegmentReader(source.storage, source.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+            states.append((bool(writer._merging), bool(writer._postings)))
+        writer.commit()
+        return states, _contents(whoosh_index.open_dir(str(folder)))
+
+    asked = []
+    states, mixed = merged("mixed", lambda reader: not asked.append(1) and len(asked) == 1)
+    assert states == [(True, False), (False, True)]
+    assert merged("pooled", lambda reader: False)[1] == mixed

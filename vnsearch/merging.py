@@ -6,10 +6,10 @@ at once: building 100,000 articles in commits of 4,000, the 23rd commit merged s
 
 A merge streams the merged segments' postings from their files, term by term
 (:mod:`vnsearch.segment_merge`), instead of pooling them in the writer's memory
-posting by posting as Whoosh does: its memory no longer grows with the documents it
-merges (peak RSS 0.36 GB for 4,345 articles, ≈ 0.3 GB for 28,345, against 0.74 GB and
-several GB pooled), but its time does (≈ 60 articles a second on a loaded 2-core
-machine, 3–4× faster than pooled), and the writer's next commit waits for it.
+posting by posting as Whoosh does: its memory no longer grows with the postings it
+merges (merging 28,345 news articles: RSS 0.16–0.3 GB throughout, peak 0.34 GB, against
+a pool growing to 2.8 GB), but its time does (≈ 10 ms of CPU per article, 4.6× less
+than pooled), and the writer's next commit waits for it. See docs/benchmarks.md.
 
 :func:`tiered_merge` bounds that time, as Lucene's log merge policy does: a segment's
 tier is the power of :data:`MERGE_FACTOR` its size falls in (1,000-document units);
@@ -30,8 +30,8 @@ MAX_MERGED_DOCS = 300_000
 merges of eight make segments of 32,000, then of 256,000: a million articles lie in
 about four large segments, not the twenty-odd of the old ceiling of 50,000 (which
 bounded the memory of a pooled merge, ≥ 45 KB per article). What it bounds now is the
-time a merge holds the writer: ≈ 1–1.5 hours for 256,000 articles on a loaded 2-core
-machine (see docs/benchmarks.md)."""
+time a merge holds the writer: ≈ 45 minutes of CPU for 256,000 articles (extrapolated;
+see docs/benchmarks.md)."""
 
 TIER_UNIT = 1_000
 """Segments below this many documents all count as the first tier (tier 0)."""

@@ -215,11 +215,13 @@ class FastSegmentWriter(SegmentWriter):
         base = self.docnum
         indexed = {name for name in reader.indexed_field_names() if name in self.schema}
         docmap = self.write_per_doc(sorted(set(self.schema.names()) | indexed), reader)
-        if self._postings or not _streamable(reader):
-            self.add_postings_to_pool(reader, base, docmap)
-        else:
+        if _streamable(reader) and not self._postings:
             self._merging.append(MergeSource(reader.storage(), reader.segment(), base,
                                              docmap))
+        else:
+            if self._merging:  # the postings of all must be written together
+                self._pool_merged_segments()
+            self.add_postings_to_pool(reader, base, docmap)
         self._added = True
 
     def _pool_merged_segments(self):
