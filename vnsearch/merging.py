@@ -2,19 +2,22 @@
 
 Whoosh's default policy (``MERGE_SMALL``) merges every segment below a Fibonacci bound
 at once: building 100,000 articles in commits of 4,000, the 23rd commit merged some
-92,000 documents in one go, peak RSS 7.9 GB, and every later merge is bigger still. A
-merge here goes through the writer's memory (:mod:`vnsearch.writing` pools the merged
-segments' postings with the new ones), so its cost in memory is proportional to the
-documents it merges, and its cost in time to the documents it rewrites.
+92,000 documents in one go, peak RSS 7.9 GB, and every later merge is bigger still.
 
-:func:`tiered_merge` bounds both, as Lucene's log merge policy does: a segment's tier
-is the power of :data:`MERGE_FACTOR` its size falls in (1,000-document units); when a
-tier holds :data:`MERGE_FACTOR` segments they are merged into one of the next tier, at
-most one merge per commit; and no merge makes a segment of more than
+A merge streams the merged segments' postings from their files, term by term
+(:mod:`vnsearch.segment_merge`), instead of pooling them in the writer's memory
+posting by posting as Whoosh does: its memory no longer grows with the postings it
+merges (merging 28,345 news articles: RSS 0.16–0.3 GB throughout, peak 0.34 GB, against
+a pool growing to 2.8 GB), but its time does (≈ 10 ms of CPU per article, 4.6× less
+than pooled), and the writer's next commit waits for it. See docs/benchmarks.md.
+
+:func:`tiered_merge` bounds that time, as Lucene's log merge policy does: a segment's
+tier is the power of :data:`MERGE_FACTOR` its size falls in (1,000-document units);
+when a tier holds :data:`MERGE_FACTOR` segments they are merged into one of the next
+tier, at most one merge per commit; and no merge makes a segment of more than
 :data:`MAX_MERGED_DOCS` documents. Each document is thus rewritten about
-log_F(MAX_MERGED_DOCS / commit size) times however large the archive grows, the writer's
-memory stays flat, and the index holds about N / MAX_MERGED_DOCS large segments plus a
-few small ones.
+log_F(MAX_MERGED_DOCS / commit size) times however large the archive grows, and the
+index holds about N / MAX_MERGED_DOCS large segments plus a few small ones.
 """
 
 import math
@@ -22,10 +25,13 @@ import math
 MERGE_FACTOR = 8
 """Segments of one tier merged together (and the tier's width, as a ratio of sizes)."""
 
-MAX_MERGED_DOCS = 50_000
-"""No merge makes a segment larger than this many documents: the writer's memory peaks
-while merging, its postings held in arrays (≥ 45 KB per merged news article, measured
-part-way through a merge of 28,345, see docs/benchmarks.md)."""
+MAX_MERGED_DOCS = 300_000
+"""No merge makes a segment larger than this many documents. With commits of 4,000,
+merges of eight make segments of 32,000, then of 256,000: a million articles lie in
+about four large segments, not the twenty-odd of the old ceiling of 50,000 (which
+bounded the memory of a pooled merge, ≥ 45 KB per article). What it bounds now is the
+time a merge holds the writer: ≈ 45 minutes of CPU for 256,000 articles (extrapolated;
+see docs/benchmarks.md)."""
 
 TIER_UNIT = 1_000
 """Segments below this many documents all count as the first tier (tier 0)."""

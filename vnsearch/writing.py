@@ -10,8 +10,10 @@ compressed. Per posting, that is most of the cost of indexing.
 own writer's (same terms, postings, positions, lengths and statistics; with
 :data:`EXACT` set, the very same bytes) and keeps the rest of Whoosh's writer: the
 per-document writer (stored fields, columns, lengths), deletions, ``update_document``,
-merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the atomic commit of a new table of contents. Only the
-way postings reach the disk changes:
+merging of old segments (chosen by :func:`vnsearch.merging.tiered_merge`) and the
+atomic commit of a new table of contents. Only the way postings reach the disk changes
+(a merged segment's postings are streamed from its files by
+:mod:`vnsearch.segment_merge`, not pooled with the new ones):
 
 * ``add_document`` appends a field's postings to flat arrays (term id, document,
   weight, positions) with a few C-level calls, not a Python step per posting;
@@ -41,11 +43,13 @@ import numpy as np
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec,
                                   W3FieldWriter, W3Segment, W3TermInfo, _lenfield)
 from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
+from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
 from .merging import segments_to_merge, tiered_merge
+from .segment_merge import MergeSource, write_merged_fields
 
 BLOCK_LIMIT = 128
 """Postings per block, as Whoosh's W3Codec writes them (skipping works per block)."""
@@ -108,6 +112,7 @@ class FastSegmentWriter(SegmentWriter):
         self._index = ix
         self._takes_lock = kwargs.get("_lk", True)
         self._postings = {}  # fieldname -> _FieldPostings
+        self._merging = []  # MergeSource of each segment whose postings are streamed
         self._deletion_searcher = None
 
     # -- deleting ------------------------------------------------------------------
@@ -142,6 +147,8 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         self._check_state()
+        if self._merging:
+            self._pool_merged_segments()
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
@@ -192,6 +199,44 @@ class FastSegmentWriter(SegmentWriter):
                      [item[3] or b"" for item in items])
         return sum(item[1] for item in items) if field.scorable else 0
 
+    # -- merging -------------------------------------------------------------------
+
+    def add_reader(self, reader):
+        """Merge a segment into the new one (what merge policies call).
+
+        Its stored fields, lengths and columns are copied now, by Whoosh's own code
+        (fields in name order: Whoosh's set order changes from process to process, and
+        with it the bytes of the stored fields); its postings are streamed from its
+        files when the new segment is written (:mod:`vnsearch.segment_merge`), in
+        memory that does not grow with the segment. A writer that holds postings of
+        its own, or a reader that is not a plain segment, pools them, as Whoosh does.
+        """
+        self._check_state()
+        base = self.docnum
+        indexed = {name for name in reader.indexed_field_names() if name in self.schema}
+        docmap = self.write_per_doc(sorted(set(self.schema.names()) | indexed), reader)
+        if _streamable(reader) and not self._postings:
+            self._merging.append(MergeSource(reader.storage(), reader.segment(), base,
+                                             docmap))
+        else:
+            if self._merging:  # the postings of all must be written together
+                self._pool_merged_segments()
+            self.add_postings_to_pool(reader, base, docmap)
+        self._added = True
+
+    def _pool_merged_segments(self):
+        # A document added after segments were merged in streaming: its postings and
+        # theirs must be written together, so theirs join the pool after all.
+        merging, self._merging = self._merging, []
+        for source in merging:
+            reader = SegmentReader(source.storage, self.schema, source.segment)
+            try:
+                docmap = None if source.renumber is None else {
+                    old: new for old, new in enumerate(source.renumber) if new >= 0}
+                self.add_postings_to_pool(reader, source.base, docmap)
+            finally:
+                reader.close()
+
     def add_postings_to_pool(self, reader, startdoc, docmap):
         # Merging an old segment in: its postings join the new ones, renumbered. Its
         # documents come after every added one, so each term's postings stay in order.
@@ -209,6 +254,9 @@ class FastSegmentWriter(SegmentWriter):
         pdr = self.per_document_reader()
         try:
             fieldwriter = self.fieldwriter
+            if self._merging:
+                write_merged_fields(fieldwriter, self.schema, self._merging,
+                                    lambda name: _length_bytes(pdr, name, self.docnum))
             for fieldname in sorted(self._postings):
                 postings = self._postings.pop(fieldname)
                 if fieldname in self.schema and postings.termids:
@@ -218,6 +266,7 @@ class FastSegmentWriter(SegmentWriter):
         finally:
             pdr.close()
         self._postings = {}
+        self._merging = []
 
     def commit(self, mergetype=None, optimize=None, merge=None):
         """Write the new segment and make it live; then, unless the caller chose a
@@ -256,6 +305,7 @@ class FastSegmentWriter(SegmentWriter):
     def cancel(self):
         self._close_deletion_searcher()
         self._postings = {}
+        self._merging = []
         super().cancel()
 
 
@@ -301,6 +351,12 @@ class _FieldPostings:
             self.weights.extend(array("d", (f * boost for f in frequencies)))
         self.values += prepared.positions
         self.value_lengths.extend(prepared.position_lengths)
+
+
+def _streamable(reader):
+    """Whether ``reader``'s postings can be merged by streaming its segment's files."""
+    return (isinstance(reader, SegmentReader)
+            and type(reader.codec()) in (W3Codec, _WritingCodec))
 
 
 def _length_bytes(pdr, fieldname, doccount):
@@ -613,7 +669,13 @@ class _BulkFieldWriter(W3FieldWriter):
 
 
 class _TermTableWriter(OrderedHashWriter):
-    """Whoosh's ordered hash file (the term table), with keys added in bulk."""
+    """Whoosh's ordered hash file (the term table), with keys added in bulk.
+
+    Whoosh keeps a ``(hash, position)`` tuple per key until the file is closed (≈ 130
+    bytes each: a merged segment of news holds millions of distinct terms); here they
+    wait in two arrays per hash bucket, 12 bytes a key, and the hash tables written at
+    the end are the same.
+    """
 
     def add_sorted(self, keys, values):
         """Add increasing ``keys`` with their ``values``; same bytes as ``add`` each."""
@@ -628,12 +690,23 @@ class _TermTableWriter(OrderedHashWriter):
                                         repeat(_lengths.size)), initial=dbfile.tell()))
         positions.pop()
         # filetables.md5_hash: the last four bytes of the MD5 digest, as an int.
-        hashes = map(int.from_bytes, map(itemgetter(slice(12, None)),
-                                         map(methodcaller("digest"), map(md5, keys))),
-                     repeat("big"))
-        buckets = self.buckets
-        for hashval, position in zip(hashes, positions):
-            buckets[hashval & 255].append((hashval, position))
+        hashes = np.frombuffer(b"".join(map(itemgetter(slice(12, None)),
+                                            map(methodcaller("digest"), map(md5, keys)))),
+                               dtype=">u4").astype(np.uint32)
+        if not isinstance(self.buckets[0], tuple):
+            self.buckets = [(array("I"), array("q")) for _ in range(256)]
+        # Each bucket's keys stay in the order they were added: it decides their slots.
+        bucket = (hashes & 255).astype(np.uint8)
+        order = np.argsort(bucket, kind="stable")
+        hashes = hashes[order].tolist()
+        ordered = np.array(positions, dtype=np.int64)[order].tolist()
+        start = 0
+        for number, end in enumerate(np.cumsum(np.bincount(bucket, minlength=256)).tolist()):
+            if end > start:
+                bucket_hashes, bucket_positions = self.buckets[number]
+                bucket_hashes.extend(hashes[start:end])
+                bucket_positions.extend(ordered[start:end])
+                start = end
         index = self.index
         try:
             array(index.typecode, positions[-1:])
@@ -643,6 +716,9 @@ class _TermTableWriter(OrderedHashWriter):
         dbfile.write(b"".join(chain.from_iterable(
             zip(map(_lengths.pack, key_lengths, value_lengths), keys, values))))
         self.lastkey = keys[-1]
+
+    def add(self, key, value):
+        self.add_sorted([key], [value])
 
     def close(self):
         try:
@@ -655,15 +731,19 @@ class _TermTableWriter(OrderedHashWriter):
         pos = dbfile.tell()
         pack = _pointer.pack
         null = pack(0, 0)
-        for entries in self.buckets:
-            numslots = 2 * len(entries)
+        for number, entries in enumerate(self.buckets):
+            if not isinstance(entries, tuple):  # no key added
+                entries = (array("I"), array("q"))
+            hashes, positions = entries
+            numslots = 2 * len(hashes)
             self.directory.append((pos, numslots))
             table = [None] * numslots
-            for hashval, position in entries:
+            for hashval, position in zip(hashes, positions):
                 slot = (hashval >> 8) % numslots
                 while table[slot] is not None:
                     slot = (slot + 1) % numslots
                 table[slot] = pack(hashval, position)
+            self.buckets[number] = None
             data = b"".join(null if entry is None else entry for entry in table)
             dbfile.write(data)
             pos += len(data)
