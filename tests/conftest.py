@@ -70,22 +70,23 @@ FEATURE_ARTICLES = [
 ]
 
 
+def _indexed(tmp_path_factory, name, articles):
+    index = Index.create(tmp_path_factory.mktemp(name) / "index")
+    report = index.add(articles)
+    assert report.added == len(articles) and not report.problems
+    return index
+
+
 @pytest.fixture(scope="session")
 def features_index(tmp_path_factory):
     """Articles for typo tolerance, "did you mean", synonyms and completion."""
-    index = Index.create(tmp_path_factory.mktemp("features") / "index")
-    report = index.add(FEATURE_ARTICLES)
-    assert report.added == len(FEATURE_ARTICLES) and not report.problems
-    return index
+    return _indexed(tmp_path_factory, "features", FEATURE_ARTICLES)
 
 
 @pytest.fixture(scope="session")
 def articles_index(tmp_path_factory):
     """The articles above, in a real index on disk."""
-    index = Index.create(tmp_path_factory.mktemp("articles") / "index")
-    report = index.add(ARTICLES)
-    assert report.added == len(ARTICLES) and not report.problems
-    return index
+    return _indexed(tmp_path_factory, "articles", ARTICLES)
 
 
 @pytest.fixture(scope="session")

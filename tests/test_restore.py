@@ -105,6 +105,13 @@ def test_documents_holding_three_syllables_in_a_row_spell_them():
     assert reading == ["loại", "khí", "nào"]
 
 
+def test_documents_in_nfd_or_capitals_vote_in_nfc_lower_case():
+    import unicodedata
+    text = unicodedata.normalize("NFD", "LOẠI KHÍ NÀO làm lửa bùng phát?")
+    assert spelled_as_in(["loai", "khi", "nao"], ["loại", "khi", "nào"], [text]) \
+        == ["loại", "khí", "nào"]
+
+
 def test_a_pair_alone_does_not_outvote_the_bigram_counts():
     # Two syllables in a row are what the counts already weigh (and a document that
     # repeats "trận đấu khi" would outvote an archive of "dầu khí").

@@ -180,7 +180,7 @@ def _letter(folded: str) -> str:
     letters = {folded, folded.upper(), *_folding_to().get(folded, ())}
     if len(letters) == 1:
         return re.escape(folded)
-    return "[" + "".join(sorted(letters)) + "]"
+    return "[" + "".join(re.escape(letter) for letter in sorted(letters)) + "]"
 
 
 @lru_cache(maxsize=1)
