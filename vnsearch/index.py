@@ -3,7 +3,9 @@
 The pieces live in their own modules, each knowing nothing of the ones above it:
 :mod:`vnsearch.manifest` (``vnsearch.json`` and the generation folders it points to),
 :mod:`vnsearch.generations` (opening a generation's Whoosh index), :mod:`vnsearch.locking`
-(one writer at a time), :mod:`vnsearch.parallel` (analysis in worker processes),
+(one writer at a time), :mod:`vnsearch.committing` (a batch committed under the lock,
+all or nothing), :mod:`vnsearch.updates` (which documents an update writes, keeps and
+removes), :mod:`vnsearch.parallel` (analysis in worker processes),
 :mod:`vnsearch.contents` (what a committed state holds), :mod:`vnsearch.durability`
 (synced writes, records of segment files), :mod:`vnsearch.integrity` (the full check)
 and :mod:`vnsearch.rebuilding` (what a rebuild reads). Whoosh commits atomically (a
@@ -15,7 +17,6 @@ other.
 """
 
 import functools
-import hashlib
 import itertools
 import os
 import pickle
@@ -24,23 +25,25 @@ import zlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import schema as vn_schema
 from .contents import date_range, existing_hashes, folder_size
-from .documents import Document, DocumentWarning, iter_documents, iter_file
+from .committing import LockedWriter
+from .documents import Document, iter_documents, iter_file
 from .durability import storage_message
 from .errors import (DocumentError, IndexDamagedError, IndexExistsError,
                      IndexingInterrupted, IndexNotFoundError, StorageError,
                      VnsearchError)
 from .generations import create_generation, open_generation, open_live
 from .integrity import CheckReport, check_index
-from .locking import WriteLock, lock_seconds
+from .locking import lock_seconds
 from .manifest import MANIFEST, generation_dir, read_manifest, write_manifest
 from .parallel import analysed
 from .rebuilding import RebuildPlan, rebuild
+from .updates import IndexReport, Selection, collect, files_under, under
 
 COMMIT_EVERY = 4000
 """Documents per commit: what a killed indexer can lose, and what a re-run redoes.
@@ -56,24 +59,6 @@ killed indexer loses at most this much (or COMMIT_EVERY documents, whichever is 
 Progress = Callable[[int, int | None], None]
 """Called with (documents done, total); the total is None when the input is read as it
 is indexed."""
-
-
-@dataclass
-class IndexReport:
-    """What one ``add``/``add_paths``/``update_files``/``delete`` did."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    skipped: int = 0
-    problems: list[DocumentError] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def indexed(self) -> int:
-        """Documents analysed and written (added or updated)."""
-        return self.added + self.updated
 
 
 @dataclass(frozen=True)
@@ -216,16 +201,16 @@ class Index:
         def valid():
             for number, item in enumerate(documents, 1):
                 if isinstance(item, DocumentError):
-                    _note_problem(report, item)
+                    report.note(item)
                 elif isinstance(item, Document):
                     yield item
                 elif isinstance(item, Mapping):
                     try:
                         yield Document.from_dict(item, line=number)
                     except DocumentError as error:
-                        _note_problem(report, error)
+                        report.note(error)
                 else:
-                    _note_problem(report, DocumentError(
+                    report.note(DocumentError(
                         f"expected a dict or Document, got {type(item).__name__}",
                         line=number))
         self._write(valid(), report, progress)
@@ -248,10 +233,9 @@ class Index:
         self._check_writable()  # before reading and analysing everything
         roots = [os.path.abspath(p) for p in paths]
         report = IndexReport()
-        documents, unreadable = self._collect(
-            iter_documents(roots, follow_symlinks=follow_symlinks), report)
+        documents, unreadable = collect(iter_documents(roots, follow_symlinks=follow_symlinks), report, self.path)
         self._write(documents, report, progress,
-                    stale=(lambda source: _under(source, roots)) if prune else None,
+                    stale=(lambda source: under(source, roots)) if prune else None,
                     keep=unreadable, sources=[r for r in roots if os.path.exists(r)])
         report.seconds = time.perf_counter() - started
         return report
@@ -274,21 +258,21 @@ class Index:
         root = os.path.abspath(root) if root is not None else None
         scope_files, scope_folders, items = set(), [], []
         for target in map(os.path.abspath, files):
-            if root is not None and not _under(target, [root]):
-                _note_problem(report, DocumentError(f"not under {root}", source=target))
+            if root is not None and not under(target, [root]):
+                report.note(DocumentError(f"not under {root}", source=target))
             elif os.path.isdir(target):
                 scope_folders.append(target)
                 items.extend(itertools.chain.from_iterable(
-                    iter_file(file, root) for file in _files_under(target)))
+                    iter_file(file, root) for file in files_under(target)))
             elif os.path.lexists(target):
                 scope_files.add(target)
                 items.extend(iter_file(target, root))
             else:
                 scope_files.add(target)
                 scope_folders.append(target)
-        documents, unreadable = self._collect(items, report)
+        documents, unreadable = collect(items, report, self.path)
         self._write(documents, report, progress, keep=unreadable,
-                    stale=lambda source: source in scope_files or _under(source, scope_folders))
+                    stale=lambda source: source in scope_files or under(source, scope_folders))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -302,36 +286,10 @@ class Index:
                 if writer.delete_by_term("id", doc_id):
                     report.removed += 1
                 else:
-                    _note_problem(report, DocumentError(f"no document with id {doc_id!r}"))
+                    report.note(DocumentError(f"no document with id {doc_id!r}"))
             self._note_in_manifest(touched=report.removed > 0)
         report.seconds = time.perf_counter() - started
         return report
-
-    def _collect(self, items, report):
-        """Split loader output into documents and problems; also the unreadable files.
-
-        Returns an iterator of the documents, read as it is consumed, and the set of
-        unreadable files, complete once the iterator is exhausted. An unreadable file
-        is one that is there but gave a problem (not a mere warning): pruning must not
-        take its documents away.
-        """
-        unreadable = set()
-        own_folder = [os.path.realpath(self.path)]
-        real = functools.lru_cache(maxsize=64)(os.path.realpath)  # the lines of one file
-
-        def documents():
-            for item in items:
-                # Real paths: a followed symbolic link may lead into the index folder.
-                if item.source is not None and _under(real(str(item.source)), own_folder):
-                    continue
-                if isinstance(item, DocumentError):
-                    _note_problem(report, item)
-                    if (not isinstance(item, DocumentWarning) and item.source is not None
-                            and os.path.lexists(item.source)):
-                        unreadable.add(str(item.source))
-                else:
-                    yield item
-        return documents(), unreadable
 
     def _write(self, documents, report, progress, *, stale=None, keep=frozenset(),
                sources=()):
@@ -350,44 +308,19 @@ class Index:
         self._check_writable()
         snapshot = self._snapshot()
         existing = self._existing_hashes()
-        first_seen: dict[str, str | None] = {}  # id -> source, to name a duplicate's
-
-        def pending():
-            for doc in documents:
-                if doc.id in first_seen:
-                    earlier = first_seen[doc.id]
-                    _note_problem(report, DocumentError(
-                        f"duplicate id {doc.id!r} (first seen in {earlier or 'this batch'})"
-                        f"; the first one is kept", source=doc.source))
-                    continue
-                first_seen[doc.id] = doc.source
-                digest = _content_hash(doc)
-                old = existing.get(doc.id)
-                if old is not None and old[0] == digest:
-                    report.unchanged += 1
-                else:
-                    yield doc, digest
-
-        def doomed():
-            # Called once every document has been read.
-            if stale is None:
-                return {}
-            return {doc_id: entry for doc_id, entry in existing.items()
-                    if entry[1] and doc_id not in first_seen and entry[1] not in keep
-                    and stale(entry[1])}
-
+        selection = Selection(documents, existing, report, stale=stale, keep=keep)
         known = self._manifest.get("sources", [])
         new_sources = [s for s in sources if s not in known] if not self._staging else []
         if progress:
             progress(0, None)
-        queue = pending()
+        queue = selection.pending()
         first = next(queue, None)
-        if first is None and not doomed() and not new_sources:
+        if first is None and not selection.doomed() and not new_sources:
             return
         queue = itertools.chain([first] if first is not None else [], queue)
         try:
-            self._write_batches(queue, existing, snapshot, doomed, new_sources, report,
-                                progress, max(1, self.commit_every))
+            self._write_batches(queue, existing, snapshot, selection.doomed, new_sources,
+                                report, progress, max(1, self.commit_every))
         except KeyboardInterrupt:
             raise IndexingInterrupted(self._committed) from None
 
@@ -456,7 +389,7 @@ class Index:
         return existing_hashes(self._current_searcher())
 
     def _locked_writer(self, commit: bool = True):
-        return _LockedWriter(self, commit)
+        return LockedWriter(self, commit)
 
     # -- reading -------------------------------------------------------------------
 
@@ -629,107 +562,6 @@ def _reading(path):
             f"The index at {path} is damaged (reading it failed: {type(error).__name__}: "
             f"{error}). See what is damaged with `vnsearch check --index {path}`, and "
             f"repair it with `vnsearch rebuild --index {path}`.") from None
-
-
-class _LockedWriter:
-    """A Whoosh writer on the live generation that commits on success, cancels on error.
-
-    Waits up to the index's lock timeout for another writer, then raises
-    IndexBusyError naming the process that holds the lock. With ``commit=False`` it
-    only holds the lock (to update the manifest) and cancels.
-    """
-
-    def __init__(self, index: Index, commit: bool = True):
-        self.index = index
-        self.commit = commit
-        self.lock = None
-        self.writer = None
-
-    def __enter__(self):
-        index = self.index
-        deadline = time.monotonic() + lock_seconds(index.lock_timeout)
-        while True:
-            index._current_searcher()  # follow a rebuild that swapped generations
-            lock = WriteLock(generation_dir(index.path, index._manifest))
-            lock.acquire(max(0.0, deadline - time.monotonic()), index.path)
-            if (index._staging or read_manifest(index.path)["generation"]
-                    == index._manifest["generation"]):
-                break
-            lock.release()  # a rebuild finished while we waited: write to the new one
-        self.lock = lock
-        try:
-            self.writer = vn_schema.open_writer(index._whoosh)
-        except BaseException:
-            lock.release()
-            raise
-        return self.writer
-
-    def __exit__(self, exc_type, exc, tb):
-        index = self.index
-        try:
-            with _interrupts_deferred():  # committed, counted and noted, or none of it
-                if exc_type is None and self.commit:
-                    self.writer.commit()
-                    index._committed = index._batch_committed
-                else:
-                    self.writer.cancel()
-                if exc_type is None:
-                    index._write_manifest_note()
-        finally:
-            index._manifest_note = None
-            self.lock.release()
-        return False
-
-
-@contextmanager
-def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) back until the block is done, then act on it.
-
-    A handler that only notes the signal, rather than a signal mask: a mask holds only
-    the calling thread, and the kernel hands a process's SIGINT to any thread that does
-    not block it (the analysis pool has threads), so a mask lets it through.
-    """
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                raise KeyboardInterrupt
-
-
-def _content_hash(doc: Document) -> str:
-    parts = [doc.title, doc.date.isoformat() if doc.date else "", doc.body, doc.source or ""]
-    return hashlib.sha1("\x00".join(parts).encode("utf-8")).hexdigest()
-
-
-def _note_problem(report: IndexReport, problem: DocumentError) -> None:
-    report.problems.append(problem)
-    if not isinstance(problem, DocumentWarning):
-        report.skipped += 1
-
-
-def _under(source: str, roots) -> bool:
-    return any(source == root or source.startswith(root.rstrip(os.sep) + os.sep)
-               for root in roots)
-
-
-def _files_under(folder):
-    """The files under ``folder``, in name order, skipping hidden names as the loader does."""
-    for current, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield os.path.join(current, name)
 
 
 __all__ = ["Index", "IndexReport", "IndexInfo", "VnsearchError"]

@@ -21,7 +21,7 @@ from .generations import open_generation
 from .manifest import generation_dir, read_manifest
 
 _HASH = re.compile("[0-9a-f]{40}")
-"""What a content hash looks like (vnsearch.index._content_hash: sha1, hex)."""
+"""What a content hash looks like (vnsearch.updates.content_hash: sha1, hex)."""
 MAX_PROBLEMS = 100
 """Problems listed at most; checking goes on, counting the rest."""
 
