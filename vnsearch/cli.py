@@ -1,9 +1,10 @@
 """The ``vnsearch`` command: a thin layer over :class:`vnsearch.Index`.
 
-Each command opens the index, calls one library method and prints the result: results
-on stdout, progress and messages on stderr. Library errors become one-line messages in
-one place (:class:`_Group`); no traceback reaches the user. Heavy modules (Whoosh, the
-segmentation model) load inside the commands, so ``vnsearch --help`` stays instant.
+Each command opens the index, calls one library method and prints the result
+(shaped by :mod:`vnsearch.console`): results on stdout, progress and messages on
+stderr. Library errors become one-line messages in one place (:class:`_Group`); no
+traceback reaches the user. Heavy modules (Whoosh, the segmentation model) load
+inside the commands, so ``vnsearch --help`` stays instant.
 
 Exit status: 0 success, 1 error, 2 bad usage (a bad option, date or query), 3 finished
 but some input was skipped, 130 interrupted. Messages are in English, like the library's
@@ -11,15 +12,14 @@ errors they pass on.
 """
 
 import json
-import os
 import signal
 import sys
 
 import click
 
+from .console import (EXIT_SKIPPED, ProgressBar, announce_rebuild, color_wanted, count,
+                      finish, hit_json, print_results, print_update, summary_json)
 from .errors import QueryError, VnsearchError
-
-EXIT_SKIPPED = 3
 
 
 class _Group(click.Group):
@@ -83,10 +83,10 @@ def index_command(paths, prune, follow_symlinks, index_path):
     """
     from .index import Index
     index = Index.open_or_create(index_path)
-    with _ProgressBar("Indexing") as progress:
+    with ProgressBar("Indexing") as progress:
         report = index.add_paths(paths, prune=prune, progress=progress,
                                  follow_symlinks=follow_symlinks)
-    _finish(report)
+    finish(report)
 
 
 class _SearchCommand(click.Command):
@@ -181,73 +181,15 @@ def search_command(query, limit, offset, page, date_from, date_to, sort, fields,
                            date_to=date_to, sort=sort, fields=list(fields) or None,
                            facets=tuple(dict.fromkeys(facets)), prefix=prefix)
     if as_json:
-        click.echo(json.dumps(_summary_json(results), ensure_ascii=False))
+        click.echo(json.dumps(summary_json(results), ensure_ascii=False))
         for hit in results:
-            click.echo(json.dumps(_hit_json(hit, results), ensure_ascii=False))
+            click.echo(json.dumps(hit_json(hit, results), ensure_ascii=False))
     else:
-        color = _color_wanted(color)
+        color = color_wanted(color)
         click.get_current_context().color = color  # "always" colours a pipe too
-        _print_results(results, color)
+        print_results(results, color)
     if not results:
         click.echo(f"No results for {query!r}.", err=True)
-
-
-def _color_wanted(choice: str) -> bool:
-    """Whether to colour search results: ``--color``, then $NO_COLOR, then the terminal."""
-    if choice != "auto":
-        return choice == "always"
-    if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
-        return False
-    return sys.stdout.isatty()
-
-
-_TEXTS = {
-    "vi": {"suggestion": "Có phải bạn muốn tìm: {}?", "restored": "Kết quả cho: {}",
-           "corrected": "Đã sửa lỗi gõ: {}", "total": "{} kết quả · {} ms",
-           "year": "Năm", "month": "Tháng", "thousands": "."},
-    "en": {"suggestion": "Did you mean: {}?", "restored": "Results for: {}",
-           "corrected": "Corrected to: {}", "total": "{} results · {} ms",
-           "year": "Year", "month": "Month", "thousands": ","},
-}
-
-
-def _language() -> str:
-    """The interface's language: Vietnamese when the locale says so, else English."""
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "vi" if value.lower().startswith("vi") else "en"
-    return "en"
-
-
-def _print_results(results, color: bool) -> None:
-    """Suggestion, reading, correction, the total and time, facets, then the hits.
-
-    With no hit, stdout stays empty (as scripts expect) and a suggestion goes to stderr
-    beside the "No results" message.
-    """
-    texts = _TEXTS[_language()]
-    if not results:
-        if results.suggestion:
-            click.echo(texts["suggestion"].format(results.suggestion), err=True)
-        return
-    if results.suggestion:
-        click.echo(texts["suggestion"].format(results.suggestion))
-    if results.restored:
-        click.echo(texts["restored"].format(results.restored))
-    if results.corrected:
-        click.echo(texts["corrected"].format(results.corrected))
-    total = f"{results.total:,}".replace(",", texts["thousands"])
-    click.echo(texts["total"].format(total, round(results.took_ms)))
-    for name, counts in results.facets.items():
-        shown = " · ".join(f"{value} ({count})" for value, count in counts)
-        click.echo(f"{texts[name]}: {shown or '-'}")
-    for rank, hit in enumerate(results, results.offset + 1):
-        date = f"{hit.date:%Y-%m-%d}" if hit.date else "no date"
-        click.echo(click.style(f"{rank}. {hit.title}", bold=True) if color
-                   else f"{rank}. {hit.title}")
-        click.echo(f"   {date} · {hit.id}")
-        click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
 
 
 @cli.command("suggest")
@@ -359,7 +301,7 @@ def delete_command(ids, index_path):
     report = Index.open(index_path).delete(ids)
     for problem in report.problems:
         click.echo(f"skipped: {problem.reason}", err=True)
-    click.echo(f"Deleted {_count(report.removed, 'document')}.", err=True)
+    click.echo(f"Deleted {count(report.removed, 'document')}.", err=True)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -385,7 +327,7 @@ def watch_command(paths, index_path):
     click.echo(f"Watching {', '.join(paths)} for {index_path}; press Ctrl-C to stop.", err=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
-        watch(index, paths, on_update=_print_update)
+        watch(index, paths, on_update=print_update)
     except KeyboardInterrupt:
         click.echo("Stopped watching; `vnsearch watch` or `vnsearch index --prune` will "
                    "pick up later changes.", err=True)
@@ -409,10 +351,10 @@ def rebuild_command(force, index_path):
         vnsearch rebuild --index ./index
     """
     from .index import Index
-    with _ProgressBar("Rebuilding") as progress:
+    with ProgressBar("Rebuilding") as progress:
         report = Index.rebuild(index_path, progress=progress, force=force,
-                               announce=_announce_rebuild)
-    _finish(report)
+                               announce=announce_rebuild)
+    finish(report)
 
 
 @cli.command("check")
@@ -505,133 +447,8 @@ def serve_command(host, port, workers, token, cors_origins, max_body, access_log
     serve(settings, host=host, port=port, workers=workers, access_log=access_log)
 
 
-def _summary_json(results) -> dict:
-    """The first line of ``search --json``: what the engine made of the query."""
-    return {"query": results.query, "total": results.total, "offset": results.offset,
-            "took_ms": round(results.took_ms, 1), "restored": results.restored,
-            "corrected": results.corrected, "suggestion": results.suggestion,
-            "facets": {name: [[value, count] for value, count in counts]
-                       for name, counts in results.facets.items()}}
-
-
-def _hit_json(hit, results) -> dict:
-    return {"id": hit.id, "title": hit.title,
-            "date": hit.date.isoformat() if hit.date else None,
-            "score": round(hit.score, 4), "snippet": hit.snippet,
-            "highlights": [list(span) for span in hit.highlights],
-            "restored": results.restored}
-
-
-def _marked(snippet: str, spans, color: bool) -> str:
-    """The snippet with highlighted spans in colour, or between ** when piped."""
-    out, last = [], 0
-    for start, end in spans:
-        out.append(snippet[last:start])
-        word = snippet[start:end]
-        out.append(click.style(word, fg="yellow", bold=True) if color else f"**{word}**")
-        last = end
-    out.append(snippet[last:])
-    return "".join(out)
-
-
-class _ProgressBar:
-    """A progress callback on stderr: a bar once the total is known, else a count of
-    the documents done (an archive is read as it is indexed, its size unknown)."""
-
-    COUNT_EVERY = 1000
-
-    def __init__(self, label):
-        self.label = label
-        self.bar = None
-        self.done = 0
-        self.counted = 0
-
-    def __call__(self, done, total):
-        if self.bar is None and total:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        if self.bar is not None:
-            self.bar.update(done - self.done)
-        elif done >= self.counted + self.COUNT_EVERY:
-            click.echo(f"\r{self.label}: {done:,} documents", nl=False, err=True)
-            self.counted = done
-        self.done = done
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-        elif self.counted:
-            click.echo(f"\r{self.label}: {self.done:,} documents", err=True)
-        return False
-
-
-def _print_update(update) -> None:
-    """One line on stderr per batch of changes applied by ``vnsearch watch``."""
-    from datetime import datetime
-    stamp = datetime.fromtimestamp(update.at).strftime("%H:%M:%S")
-    what = (_shown(update.paths[0]) if len(update.paths) == 1
-            else f"{len(update.paths)} paths")
-    if update.error is not None:
-        click.echo(f"{stamp} {what}: waiting, will retry: {update.error}", err=True)
-        return
-    report = update.report
-    if update.initial or report.indexed or report.removed:
-        unchanged = f", {report.unchanged} unchanged" if update.initial else ""
-        click.echo(f"{stamp} {what}: {report.added} added, {report.updated} updated, "
-                   f"{report.removed} removed{unchanged}", err=True)
-    for problem in report.problems:
-        if type(problem).__name__ == "DocumentWarning":
-            click.echo(f"{stamp} warning: {problem}", err=True)
-        else:
-            click.echo(f"{stamp} skipped: {problem} (read again when the file changes)",
-                       err=True)
-
-
-def _shown(path: str) -> str:
-    """``path`` relative to the current folder when it is under it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive, on Windows
-        return path
-    return path if relative.startswith("..") else relative
-
-
-def _announce_rebuild(plan) -> None:
-    """Say what a rebuild will read, before it reads it."""
-    if plan.origin == "index":
-        click.echo(f"Rebuilding from the {plan.documents} documents stored in the index "
-                   f"(gen-{plan.generation}).", err=True)
-    else:
-        present = [s for s in plan.sources if s not in plan.missing]
-        click.echo(f"Rebuilding from the files the index was built from: "
-                   f"{', '.join(present) or 'none left'}.", err=True)
-        for source in plan.missing:
-            click.echo(f"missing: {source}", err=True)
-
-
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _finish(report) -> None:
-    """Print the problems and the summary of an indexing run; set the exit status."""
-    for problem in report.problems:
-        kind = "warning" if type(problem).__name__ == "DocumentWarning" else "skipped"
-        click.echo(f"{kind}: {problem}", err=True)
-    click.echo(
-        f"Indexed {_count(report.indexed, 'document')} ({report.added} added, {report.updated} "
-        f"updated, {report.unchanged} unchanged, {report.removed} removed), skipped "
-        f"{report.skipped}, in {report.seconds:.1f} s.", err=True)
-    if report.skipped:
-        sys.exit(EXIT_SKIPPED)
-
-
-def _count(number: int, noun: str) -> str:
-    """"1 document", "2 documents"."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def main():
