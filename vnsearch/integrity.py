@@ -166,7 +166,9 @@ def _check_segment(reader, schema, name, report) -> None:
     try:
         for fieldname, text in reader.all_terms():
             expected = reader.doc_frequency(fieldname, text)
-            matcher = reader.postings(fieldname, text)
+            # Deleted documents' postings too, as the term table counts them (the
+            # public reader.postings leaves them out).
+            matcher = reader._terms.matcher(fieldname, text, schema[fieldname].format)
             previous, found = -1, 0
             while matcher.is_active():
                 docnum = matcher.id()
