@@ -2,7 +2,8 @@
 
 :class:`LockedWriter` takes the live generation's write lock (waiting for another
 writer up to the index's lock timeout), opens a Whoosh writer on it, and on leaving
-either commits, counts and notes the batch in the manifest, or cancels it. Ctrl-C
+either commits, counts and notes the batch in the manifest, or cancels it (segments
+are merged afterwards, outside the lock: see :mod:`vnsearch.concurrent_merge`). Ctrl-C
 during that is held back until it is done (:func:`interrupts_deferred`), so an
 interrupted indexer never leaves a commit that the manifest and its report do not know
 of.
@@ -36,16 +37,7 @@ class LockedWriter:
 
     def __enter__(self):
         index = self.index
-        deadline = time.monotonic() + lock_seconds(index.lock_timeout)
-        while True:
-            index._current_searcher()  # follow a rebuild that swapped generations
-            lock = WriteLock(generation_dir(index.path, index._manifest))
-            lock.acquire(max(0.0, deadline - time.monotonic()), index.path)
-            if (index._staging or read_manifest(index.path)["generation"]
-                    == index._manifest["generation"]):
-                break
-            lock.release()  # a rebuild finished while we waited: write to the new one
-        self.lock = lock
+        self.lock = lock = write_lock(index)
         try:
             self.writer = vn_schema.open_writer(index._whoosh)
         except BaseException:
@@ -58,7 +50,7 @@ class LockedWriter:
         try:
             with interrupts_deferred():  # committed, counted and noted, or none of it
                 if exc_type is None and self.commit:
-                    self.writer.commit()
+                    self.writer.commit(merge=False)  # merged aside, after the lock
                     index._committed = index._batch_committed
                 else:
                     self.writer.cancel()
@@ -68,6 +60,20 @@ class LockedWriter:
             index._manifest_note = None
             self.lock.release()
         return False
+
+
+def write_lock(index) -> WriteLock:
+    """Take the write lock of ``index``'s live generation (following a rebuild that
+    swaps generations meanwhile), waiting up to its lock timeout; else IndexBusyError."""
+    deadline = time.monotonic() + lock_seconds(index.lock_timeout)
+    while True:
+        index._current_searcher()  # follow a rebuild that swapped generations
+        lock = WriteLock(generation_dir(index.path, index._manifest))
+        lock.acquire(max(0.0, deadline - time.monotonic()), index.path)
+        if (index._staging or read_manifest(index.path)["generation"]
+                == index._manifest["generation"]):
+            return lock
+        lock.release()  # a rebuild finished while we waited: write to the new one
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import schema as vn_schema
+from .concurrent_merge import merge_aside
 from .contents import date_range, existing_hashes, folder_size
 from .committing import LockedWriter
 from .documents import Document, iter_documents, iter_file
@@ -372,6 +373,16 @@ class Index:
                                            sources=new_sources if last else ())
                     self._batch_committed = report.indexed  # once the commit is done
                 snapshot = (self._whoosh, writer.generation) if changes else current
+                if changes:
+                    snapshot = self._merge(snapshot)
+
+    def _merge(self, snapshot):
+        """Merge segments if due, outside the write lock (see
+        :mod:`vnsearch.concurrent_merge`); returns the snapshot to compare with next."""
+        merged = merge_aside(self)
+        if merged is not None and snapshot == (self._whoosh, merged.generation):
+            return self._whoosh, merged.generation + 1  # no one else committed meanwhile
+        return snapshot
 
     def _check_writable(self) -> None:
         """Fail now, not after analysing everything, if the index cannot be written."""
