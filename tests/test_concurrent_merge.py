@@ -122,3 +122,15 @@ def test_adding_merges_after_the_commit(tmp_path):
         index.add([_doc(segment, n) for n in range(2)])
     assert [s.doc_count_all() for s in _segments(index)] == [16]
     assert len(index) == 16 and index.check().ok
+
+
+def test_merges_in_a_thread_of_their_own_when_asked(tmp_path):
+    # What `watch` does: the next batch never waits for a merge.
+    index = Index.create(tmp_path / "index")
+    index.merge_in_background = True
+    for segment in range(8):
+        index.add([_doc(segment, n) for n in range(2)])
+    index._merger.join(timeout=120)
+    assert not index._merger.is_alive()
+    assert [s.doc_count_all() for s in _segments(Index.open(index.path))] == [16]
+    assert len(index) == 16

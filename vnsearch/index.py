@@ -21,8 +21,9 @@ import itertools
 import os
 import pickle
 import struct
-import zlib
+import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -110,6 +111,11 @@ class Index:
     commit_seconds: float = COMMIT_SECONDS
     """Seconds of analysis per commit at most (see :data:`COMMIT_SECONDS`)."""
 
+    merge_in_background: bool = False
+    """Whether a merge that falls due runs in a thread of its own, so that the next
+    batch need not wait for it (what ``watch`` does); else it runs after the commit,
+    before ``add`` returns. Either way no other writer waits for it."""
+
     def __init__(self, path, _manifest, _whoosh=None, *, _staging=False):
         self.path = Path(path)
         self._manifest = _manifest
@@ -121,6 +127,7 @@ class Index:
         self._manifest_note = None
         self._committed = 0  # documents of the current run committed so far
         self._batch_committed = 0
+        self._merger = None  # the thread merging, with merge_in_background
 
     # -- opening -------------------------------------------------------------------
 
@@ -234,7 +241,8 @@ class Index:
         self._check_writable()  # before reading and analysing everything
         roots = [os.path.abspath(p) for p in paths]
         report = IndexReport()
-        documents, unreadable = collect(iter_documents(roots, follow_symlinks=follow_symlinks), report, self.path)
+        documents, unreadable = collect(
+            iter_documents(roots, follow_symlinks=follow_symlinks), report, self.path)
         self._write(documents, report, progress,
                     stale=(lambda source: under(source, roots)) if prune else None,
                     keep=unreadable, sources=[r for r in roots if os.path.exists(r)])
@@ -379,6 +387,13 @@ class Index:
     def _merge(self, snapshot):
         """Merge segments if due, outside the write lock (see
         :mod:`vnsearch.concurrent_merge`); returns the snapshot to compare with next."""
+        if self.merge_in_background and not self._staging:
+            if self._merger is None or not self._merger.is_alive():
+                self._merger = threading.Thread(target=_merge_all, daemon=True,
+                                                args=(self.path, self.lock_timeout),
+                                                name="vnsearch-merge")
+                self._merger.start()
+            return snapshot
         merged = merge_aside(self)
         if merged is not None and snapshot == (self._whoosh, merged.generation):
             return self._whoosh, merged.generation + 1  # no one else committed meanwhile
@@ -558,6 +573,18 @@ class Index:
         manifest["documents"] = self._whoosh.doc_count()
         write_manifest(self.path, manifest)
         self._manifest = manifest
+
+
+def _merge_all(path, lock_timeout) -> None:
+    """A merging thread: merge while merges are due, with an Index object of its own.
+    Losing a merge costs nothing (the index stays as committed), so failures end it."""
+    try:
+        with Index.open(path) as index:
+            index.lock_timeout = lock_timeout
+            while merge_aside(index) is not None:
+                pass
+    except (VnsearchError, OSError):
+        pass
 
 
 @contextmanager

@@ -66,28 +66,34 @@ def watch(index: Index, paths: Iterable, *, on_update: Callable[[WatchUpdate], N
     ignored = _IgnoredPaths(roots, os.path.abspath(index.path))
     waiting = _Settling(settle)
     synced = False
-    for changes in watchfiles.watch(
-            *roots, watch_filter=None, stop_event=stop_event, yield_on_timeout=True,
-            rust_timeout=max(1, int(step * 1000)), debounce=max(1, int(step * 1000)),
-            step=50, force_polling=force_polling, raise_interrupt=True):
-        if not synced:
-            # The watcher is running now, so a change made during this sync is not lost:
-            # it arrives as an event afterwards.
-            notify(WatchUpdate(list(roots), index.add_paths(roots, prune=True), initial=True))
-            synced = True
-        now = time.monotonic()
-        for _, path in changes:
-            if not ignored(path):
-                waiting.changed(path, now)
-        for root, files in _by_root(waiting.settled(time.monotonic()), roots):
-            try:
-                report = index.update_files(files, root=root)
-            except IndexBusyError as error:
-                for file in files:
-                    waiting.changed(file, time.monotonic())
-                notify(WatchUpdate(files, error=error))
-            else:
-                notify(WatchUpdate(files, report))
+    # A merge falling due runs in a thread: the next change need not wait for it.
+    background, index.merge_in_background = index.merge_in_background, True
+    try:
+        for changes in watchfiles.watch(
+                *roots, watch_filter=None, stop_event=stop_event, yield_on_timeout=True,
+                rust_timeout=max(1, int(step * 1000)), debounce=max(1, int(step * 1000)),
+                step=50, force_polling=force_polling, raise_interrupt=True):
+            if not synced:
+                # The watcher is running now, so a change made during this sync is not
+                # lost: it arrives as an event afterwards.
+                notify(WatchUpdate(list(roots), index.add_paths(roots, prune=True),
+                                   initial=True))
+                synced = True
+            now = time.monotonic()
+            for _, path in changes:
+                if not ignored(path):
+                    waiting.changed(path, now)
+            for root, files in _by_root(waiting.settled(time.monotonic()), roots):
+                try:
+                    report = index.update_files(files, root=root)
+                except IndexBusyError as error:
+                    for file in files:
+                        waiting.changed(file, time.monotonic())
+                    notify(WatchUpdate(files, error=error))
+                else:
+                    notify(WatchUpdate(files, report))
+    finally:
+        index.merge_in_background = background
 
 
 class _Settling:
