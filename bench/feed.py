@@ -86,7 +86,8 @@ def main(argv=None):
             ["first writer: add + merge, s", merged["finished"] - merged["started"]],
             ["  of which after its commit was visible, s", merged["finished"] - committed],
             ["feed of %d: until searchable, s" % args.feed, fed["finished"] - fed["started"]],
-            ["  feed finished before the merge", "yes" if fed["finished"] < merged["finished"]
+            ["  feed done before the first writer returned", "yes"
+             if fed["finished"] < merged["finished"]
              else "no"],
             ["queries before: n, p50, p95 ms", _summary(before)],
             ["queries during the merge: n, p50, p95 ms", _summary(during)],
