@@ -167,3 +167,44 @@ def test_a_telex_typed_query_finds_the_exact_words(features_index):
 def test_a_correction_keeps_the_tone_typed(features_index):
     results = features_index.search("chứng khoám")
     assert results.corrected == "chứng khoán"
+
+
+def _near_by_deletion_index(frequencies, word, edits):
+    """What :meth:`Speller.near` found with an index of every syllable's deletions."""
+    deletions = {}
+    for known in frequencies:
+        if known.isalpha() and len(known) >= 3:
+            deletions.setdefault(known, []).append(known)
+            for i in range(len(known)):
+                deletions.setdefault(known[:i] + known[i + 1:], []).append(known)
+    found = {}
+    for key in {word} | {word[:i] + word[i + 1:] for i in range(len(word))}:
+        for candidate in deletions.get(key, ()):
+            if candidate != word and distance(word, candidate) <= edits:
+                found[candidate] = distance(word, candidate)
+    for candidate in confusions(word):
+        if candidate in frequencies and candidate != word:
+            found[candidate] = min(found.get(candidate, 1), 1)
+    return found
+
+
+def test_near_finds_what_an_index_of_deletions_finds():
+    from conftest import ARTICLES, FEATURE_ARTICLES
+    from vnsearch.normalize import fold
+    words = [fold(w) for a in ARTICLES + FEATURE_ARTICLES
+             for w in f"{a['title']} {a['body']}".split()]
+    frequencies = {}
+    for w in words + ["vinamilk", "x1", "ab", "cafe2", "nguyen", "ngueyn"]:
+        frequencies[w] = frequencies.get(w, 0) + 1
+    speller = Speller(frequencies)
+    typed = set()
+    for w in list(frequencies)[:300]:
+        typed |= {w, w[1:], w[:-1], w[::-1], w + "h", "t" + w, w[:2] + "x" + w[2:]}
+        if len(w) > 3:
+            typed.add(w[0] + w[2] + w[1] + w[3:])
+    assert len(typed) > 1000
+    for word in sorted(typed):
+        for edits in (1, 2):
+            near = speller.near(word, edits)
+            assert dict(near) == _near_by_deletion_index(frequencies, word, edits), word
+            assert near == sorted(near, key=lambda c: (c[1], -frequencies[c[0]], c[0]))

@@ -20,6 +20,7 @@ Pure logic: callers pass frequency functions and a :class:`vnsearch.lexicon.Lexi
 """
 
 import math
+from itertools import chain
 import unicodedata
 from collections.abc import Callable, Mapping
 
@@ -95,11 +96,17 @@ def is_syllable(folded: str) -> bool:
 
 class Speller:
     """Finds the index's folded syllables near a word: those one deletion away from
-    it, or from which it is one deletion away, or both; then checks the distance."""
+    it, or from which it is one deletion away, or both; then checks the distance.
+
+    Rather than index every syllable's deletions (a second or more per segment on a
+    big archive, paid by the first search with a typo), the word's own deletions are
+    looked up with each letter inserted: the same candidates, for a few thousand
+    dictionary lookups.
+    """
 
     def __init__(self, frequencies: dict[str, int]):
         self.frequencies = frequencies
-        self._deletions: dict[str, list[str]] | None = None
+        self._letters: frozenset[str] | None = None
 
     def total(self) -> int:
         """All the frequencies added up (at least 1)."""
@@ -107,36 +114,47 @@ class Speller:
             self._total = max(1, sum(self.frequencies.values()))
         return self._total
 
-    def _index(self):
-        if self._deletions is None:
-            deletions: dict[str, list[str]] = {}
-            for word in self.frequencies:
-                if not word.isalpha() or len(word) < 3:
-                    continue
-                deletions.setdefault(word, []).append(word)
-                for i in range(len(word)):
-                    deletions.setdefault(word[:i] + word[i + 1:], []).append(word)
-            self._deletions = deletions
-        return self._deletions
+    def _alphabet(self) -> frozenset[str]:
+        """Every letter found in the syllables (those that may be suggested use no other)."""
+        if self._letters is None:
+            self._letters = frozenset(
+                char for char in set("".join(self.frequencies)) if char.isalpha())
+        return self._letters
 
     def near(self, word: str, edits: int) -> list[tuple[str, int]]:
         """``(candidate, edits)`` of the index's syllables within ``edits`` of ``word``
-        (itself excluded), Vietnamese spelling confusions counting as one edit."""
+        (itself excluded), Vietnamese spelling confusions counting as one edit.
+
+        Candidates are the syllables equal to ``word`` or to one of its deletions, or
+        one insertion away from either (every syllable sharing a one-deletion form
+        with it), kept when within ``edits``; ties go to the more frequent, then in
+        alphabetical order.
+        """
         if edits < 1:
             return []
-        deletions = self._index()
+        frequencies = self.frequencies
+        letters = sorted(self._alphabet())
         keys = {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
         found = {}
         for key in keys:
-            for candidate in deletions.get(key, ()):
-                if candidate != word and candidate not in found:
+            for candidate in chain((key,), (key[:i] + letter + key[i:]
+                                            for i in range(len(key) + 1)
+                                            for letter in letters)):
+                if candidate != word and candidate not in found \
+                        and candidate in frequencies and _suggestible(candidate):
                     d = distance(word, candidate)
                     if d <= edits:
                         found[candidate] = d
         for candidate in confusions(word):
-            if candidate in self.frequencies and candidate != word:
+            if candidate in frequencies and candidate != word:
                 found[candidate] = min(found.get(candidate, 1), 1)
-        return sorted(found.items(), key=lambda item: (item[1], -self.frequencies[item[0]]))
+        return sorted(found.items(),
+                      key=lambda item: (item[1], -frequencies[item[0]], item[0]))
+
+
+def _suggestible(word: str) -> bool:
+    """Whether a syllable of the index may be suggested for a typo."""
+    return len(word) >= 3 and word.isalpha()
 
 
 class CombinedSpeller:
@@ -157,7 +175,8 @@ class CombinedSpeller:
         for speller in self.spellers:
             for candidate, d in speller.near(word, edits):
                 found[candidate] = min(found.get(candidate, d), d)
-        return sorted(found.items(), key=lambda item: (item[1], -self.frequencies[item[0]]))
+        return sorted(found.items(),
+                      key=lambda item: (item[1], -self.frequencies[item[0]], item[0]))
 
 
 class _Summed(Mapping):
