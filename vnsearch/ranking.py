@@ -16,15 +16,12 @@ nothing instead of keeping a floor, which a question full of "của", "là", "g�
 import heapq
 import sys
 import weakref
-from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from itertools import accumulate
 from dataclasses import dataclass
 from math import log
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
+from .postings import read_postings
 
 
 K1 = 1.2
@@ -318,42 +315,7 @@ def _segment_postings(reader, field, text):
 
 
 def _read_uncached(reader, field, text):
-    try:
-        matcher = reader.postings(field, text)
-    except TermNotFound:
-        return (), ()
-    if isinstance(matcher, W3LeafMatcher):
-        ids, tfs = _read_blocks(matcher)
-    else:  # inlined or other postings: the public, slower way
-        ids, tfs = array("I"), array("f")
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            matcher.next()
-    return ids, tfs
-
-
-def _read_blocks(matcher):
-    """Every block of a Whoosh 3 posting list, decoded without per-posting calls.
-
-    Reads the matcher's block data directly (Whoosh is pinned to 2.7.4); the test suite
-    checks the result against the matcher's public, per-posting interface.
-    """
-    ids, tfs = array("I"), array("f")
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        block_ids, weights = matcher._data[0], matcher._data[1]
-        ids.extend(accumulate(block_ids))  # whoosh's delta_decode, in C
-        count = matcher._blocklength
-        if weights is None:
-            tfs.extend([1.0] * count)
-        elif isinstance(weights, float):
-            tfs.extend([weights] * count)
-        else:
-            tfs.extend(weights)
-        matcher._next_block()
-    return ids, tfs
+    return read_postings(reader, field, text)
 
 
 def clear_cache() -> None:
