@@ -54,11 +54,18 @@ def archive(tmp_path_factory):
     return index
 
 
+def _dictionary_scores(ranker, terms, unscored):
+    """:meth:`Ranker.score` a posting at a time into a dictionary, whatever the path."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ranking, "VECTORISE_FROM", 10**9)
+        return ranker.score(terms, FIELD_WEIGHTS, unscored)
+
+
 def _exhaustive(ranker, terms, depth):
     """Every posting scored into a dictionary, deleted documents dropped, then the
     best by ``heapq.nlargest``: what searching did before."""
     unscored = set()
-    scores = ranker.score(terms, FIELD_WEIGHTS, unscored)
+    scores = _dictionary_scores(ranker, terms, unscored)
     scores = {d: s for d, s in scores.items() if not ranker.is_deleted(d)}
     unscored = {d for d in unscored if not ranker.is_deleted(d)} - set(scores)
     best = heapq.nlargest(depth, scores, key=scores.__getitem__)
@@ -77,6 +84,23 @@ def test_top_documents_equal_the_exhaustive_ranking(archive, query, depth):
     found = ranker.top(terms, FIELD_WEIGHTS, depth)
     assert list(found.scores.items()) == expected  # same documents, order, float bits
     assert found.total == total
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_score_equals_the_dictionary_path(archive, query, path):
+    # Scores of whole queries (phrases and synonyms are scored so): the same documents,
+    # in the same order (it breaks ties among the best), to the bit.
+    searcher = archive._current_searcher()
+    ranker = Ranker(searcher)
+    terms = plan(query, lambda t: ranker.occurrences("body", t),
+                 ranker.total_length("body")).terms
+    unscored, expected_unscored = set(), set()
+    scores = ranker.score(terms, FIELD_WEIGHTS, unscored)
+    expected = _dictionary_scores(ranker, terms, expected_unscored)
+    assert list(scores.items()) == list(expected.items())
+    assert unscored == expected_unscored
+    if path == "numpy":
+        assert "vnsearch.topk" in sys.modules
 
 
 def test_ties_break_as_before(archive):

@@ -137,13 +137,21 @@ class Ranker:
         when it is given (so a search can count every match).
         """
         self._memo = {}
-        scores: dict[int, float] = {}
-        get = scores.get
         scored, common = self._split(terms, fields)
         if unscored is not None:
             for term in common:
                 for ids, base in self._lists(term.text, fields):
                     unscored.update(ids if not base else map(base.__add__, ids))
+        if self.doc_count >= VECTORISE_FROM:
+            from .topk import all_scores
+            return all_scores(self, scored, fields)
+        return self._score_dictionary(scored, fields)
+
+    def _score_dictionary(self, scored, fields: dict[str, float]) -> dict[int, float]:
+        """:meth:`score` of ``(term, df)`` pairs, a posting at a time into a dictionary:
+        the reference :mod:`vnsearch.topk` gives the same scores as, to the bit."""
+        scores: dict[int, float] = {}
+        get = scores.get
         for term, df in scored:
             pseudo = self._pseudo_frequencies(term.text, fields)
             factor = term.weight * self.idf(df) * (K1 + 1)

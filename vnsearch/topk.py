@@ -33,6 +33,46 @@ def best_documents(ranker, scored, common, fields: dict[str, float], depth: int)
     ``common`` are terms that add no score but whose documents match (see
     :data:`vnsearch.ranking.COMMON`). Deleted documents never match.
     """
+    scores, seen, first = _scores(ranker, scored, fields)
+    names = list(fields)
+    matched = seen.copy()
+    for term in common:
+        for name in names:
+            if ranker.doc_frequency(name, term.text):
+                for _, base, ids, _ in _arrays(ranker, name, term.text):
+                    matched[ids + base if base else ids] = True
+    alive = _alive(ranker)
+    if alive is not None:
+        seen &= alive
+        matched &= alive
+    candidates = np.flatnonzero(seen)
+    if len(candidates) > depth:
+        values = scores[candidates]
+        floor = np.partition(values, len(values) - depth)[len(values) - depth]
+        candidates = candidates[values >= floor]  # ties at the floor kept: sorted below
+    order = np.lexsort((candidates, first[candidates], -scores[candidates]))[:depth]
+    best = candidates[order]
+    total = int(np.count_nonzero(matched))
+    unscored = []
+    if len(best) < depth:  # every scored match is here: paging may go past them
+        matched[seen] = False
+        unscored = np.flatnonzero(matched)[:depth].tolist()
+    return Top(dict(zip(best.tolist(), scores[best].tolist())), unscored, total)
+
+
+def all_scores(ranker, scored, fields: dict[str, float]) -> dict[int, float]:
+    """Every document's score for ``scored`` ``(term, df)`` pairs, deleted ones included:
+    :meth:`vnsearch.ranking.Ranker.score`'s dictionary, keys in the same order (the
+    order in which documents were first scored), values to the bit."""
+    scores, seen, first = _scores(ranker, scored, fields)
+    ids = np.flatnonzero(seen)
+    ids = ids[np.lexsort((ids, first[ids]))]
+    return dict(zip(ids.tolist(), scores[ids].tolist()))
+
+
+def _scores(ranker, scored, fields: dict[str, float]):
+    """``(scores, seen, first)``: each document's score, whether it has one, and when it
+    was first scored (term number times the number of fields, plus the field's)."""
     size = ranker.doc_count
     scores = np.zeros(size, dtype=np.float64)
     seen = np.zeros(size, dtype=bool)
@@ -65,29 +105,7 @@ def best_documents(ranker, scored, common, fields: dict[str, float], depth: int)
         factor = term.weight * ranker.idf(df) * (K1 + 1)
         tf = pseudo[ids]
         scores[ids] += factor * tf / (tf + K1)
-    matched = seen.copy()
-    for term in common:
-        for name in names:
-            if ranker.doc_frequency(name, term.text):
-                for _, base, ids, _ in _arrays(ranker, name, term.text):
-                    matched[ids + base if base else ids] = True
-    alive = _alive(ranker)
-    if alive is not None:
-        seen &= alive
-        matched &= alive
-    candidates = np.flatnonzero(seen)
-    if len(candidates) > depth:
-        values = scores[candidates]
-        floor = np.partition(values, len(values) - depth)[len(values) - depth]
-        candidates = candidates[values >= floor]  # ties at the floor kept: sorted below
-    order = np.lexsort((candidates, first[candidates], -scores[candidates]))[:depth]
-    best = candidates[order]
-    total = int(np.count_nonzero(matched))
-    unscored = []
-    if len(best) < depth:  # every scored match is here: paging may go past them
-        matched[seen] = False
-        unscored = np.flatnonzero(matched)[:depth].tolist()
-    return Top(dict(zip(best.tolist(), scores[best].tolist())), unscored, total)
+    return scores, seen, first
 
 
 def _arrays(ranker, field: str, text: str):
