@@ -45,22 +45,31 @@ def documents():
 @pytest.fixture
 def counting(monkeypatch):
     """How often a block was read by the fast layout reader, and by the whole pickle."""
-    counts = {"fast": 0, "pickle": 0}
-    read = postings._ids_and_weights
+    counts = {"fast": 0, "pickle": 0, "bulk": 0}
+    read, bulk = postings._layout, postings._read_blocks_in_bulk
 
     def counted(head, count):
         found = read(head, count)
         counts["fast" if found is not None else "pickle"] += 1
         return found
 
-    monkeypatch.setattr(postings, "_ids_and_weights", counted)
+    def counted_bulk(data):
+        found = bulk(data)
+        counts["bulk"] += found is not None
+        return found
+
+    monkeypatch.setattr(postings, "_layout", counted)
+    monkeypatch.setattr(postings, "_read_blocks_in_bulk", counted_bulk)
     return counts
 
 
-@pytest.mark.parametrize("exact", [False, True])
+@pytest.mark.parametrize("exact, bulk_from", [(False, 0), (False, 10**9), (True, 0)])
 def test_segments_of_several_commits_with_deletions(documents, tmp_path, monkeypatch,
-                                                     counting, exact):
+                                                     counting, exact, bulk_from):
+    import numpy  # noqa: F401 (lists are decoded with numpy only once it is imported)
+
     monkeypatch.setattr(writing, "EXACT", exact)
+    monkeypatch.setattr(postings, "BULK_FROM", bulk_from)
     ix = _build(tmp_path / "index", documents, _fast_writer, commit_every=100,
                 merge=False)
     writer = ix.writer()
@@ -73,6 +82,7 @@ def test_segments_of_several_commits_with_deletions(documents, tmp_path, monkeyp
         assert counting["fast"] == 0 and counting["pickle"] > 100
     else:  # long lists (small gaps) read without unpickling, the rest unpickled
         assert counting["fast"] > 50 and counting["pickle"] > 100
+        assert (counting["bulk"] > 50) == (bulk_from == 0)
 
 
 def _inlining_whoosh_writer(ix):

@@ -15,6 +15,7 @@ a reader that is not a segment's) goes through Whoosh's matcher, as before. The 
 compare both on indexes written by vnsearch and by plain Whoosh.
 """
 
+import sys
 from array import array
 from io import BytesIO
 from itertools import accumulate
@@ -70,6 +71,10 @@ def _read_blocks(data: bytes):
     if data[:4] != WHOOSH3_HEADER_MAGIC:
         raise IndexDamagedError("A segment's posting list does not start where its term "
                                 "table says. Run `vnsearch check`, then `vnsearch rebuild`.")
+    if len(data) >= BULK_FROM and "numpy" in sys.modules:
+        found = _read_blocks_in_bulk(data)
+        if found is not None:
+            return found
     ids, tfs = array("I"), array("f")
     stream = BytesIO(data)
     unpack_length = _BLOCK_LENGTH.unpack_from
@@ -102,6 +107,65 @@ def _read_blocks(data: bytes):
         position = end
 
 
+BULK_FROM = 4096
+"""Posting lists of at least this many bytes are decoded with numpy, when a search has
+imported it already (a big index's does: see :mod:`vnsearch.topk`)."""
+_ONE = b"G" + Struct(">d").pack(1.0)
+
+
+def _read_blocks_in_bulk(data: bytes):
+    """:func:`_read_blocks` with numpy: each block's gaps and weight records are gathered
+    as bytes and decoded all at once; None unless every block is in :func:`_layout`."""
+    import numpy as np
+
+    firsts, lasts, counts = [], [], []
+    gaps, weights = bytearray(), bytearray()
+    stream = BytesIO(data)
+    unpack_length = _BLOCK_LENGTH.unpack_from
+    position = 4
+    while True:
+        length, = unpack_length(data, position)
+        stream.seek(position + 4)
+        count, last, _, compression, _, _ = load(stream)  # the block's header
+        end = position + 4 + abs(length)
+        block = data[stream.tell():end]
+        if compression:
+            block = decompressobj().decompress(block, _HEAD + _HEAD_PER_POSTING * count)
+        found = _layout(block, count)
+        if found is None:
+            return None
+        first, block_gaps, block_weights = found
+        firsts.append(first)
+        lasts.append(last)
+        counts.append(count)
+        gaps += block_gaps
+        if block_weights is None:
+            weights += _ONE * count
+        elif type(block_weights) is float:
+            weights += (b"G" + _DOUBLE.pack(block_weights)) * count
+        else:
+            weights += block_weights
+        if length < 0:
+            break
+        position = end
+    total = sum(counts)
+    sizes = np.array(counts, dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    steps = np.empty(total, dtype=np.int64)
+    later = np.ones(total, dtype=bool)
+    later[starts] = False
+    steps[later] = np.frombuffer(gaps, dtype=np.uint8)
+    # A block's first id is absolute: step from the last id of the block before.
+    last_ids = np.array(lasts, dtype=np.int64)
+    steps[starts] = np.array(firsts, dtype=np.int64) - np.concatenate(([0], last_ids[:-1]))
+    ids = np.cumsum(steps)
+    if not np.array_equal(ids[starts + sizes - 1], last_ids):  # headers disagree: no
+        return None
+    records = np.frombuffer(weights, dtype=np.uint8).reshape(total, 9)[:, 1:]
+    tfs = np.ascontiguousarray(records).view(">f8").ravel().astype(np.float32)
+    return array("I", ids.astype(np.uint32).tobytes()), array("f", tfs.tobytes())
+
+
 _HEAD = 16
 _HEAD_PER_POSTING = 11
 """A block's ids and weights take at most ``_HEAD + _HEAD_PER_POSTING * count`` bytes
@@ -110,16 +174,18 @@ _FIRST_ID = {ord("K"): 1, ord("M"): 2, ord("J"): 4}  # BININT1, BININT2, BININT
 _FLOATS: dict[int, Struct] = {}
 
 
-def _ids_and_weights(head: bytes, count: int):
+def _layout(head: bytes, count: int):
     """``(first id, later gaps, weights)`` of a block pickled as :mod:`vnsearch.writing`
-    writes it, read from the start of its pickle; None for any other layout.
+    writes it, read from the start of its pickle; None for any other layout. The
+    weights are None, one float, or the pickle's float records (9 bytes each: ``G``
+    and a big-endian double).
 
     That pickle is protocol 3: MARK, the first id (an int of 1, 2 or 4 bytes), the
     other gaps, TUPLE; then the weights: None, one float, or MARK, a float per posting,
     TUPLE. Only blocks whose gaps all fit in a byte (``K`` and one byte each: common
     terms, the long lists) are read here; the values that follow (positions) never are.
     """
-    if head[:3] != b"\x80\x03(" or count < 2:
+    if head[:3] != b"\x80\x03(" or count < 1:
         return None
     size = _FIRST_ID.get(head[3])
     if size is None:
@@ -144,11 +210,20 @@ def _ids_and_weights(head: bytes, count: int):
         if len(head) <= after or head[after] != 0x74 \
                 or head[floats:after:9] != b"G" * count:
             return None
+        return first, gaps, head[floats:after]
+    return None
+
+
+def _ids_and_weights(head: bytes, count: int):
+    """``(first id, later gaps, weights)`` of a block as :func:`_layout` reads it, the
+    weights None, a float, or a tuple of floats; None for another layout."""
+    found = _layout(head, count)
+    if found is not None and type(found[2]) is bytes:
         unpack = _FLOATS.get(count)
         if unpack is None:
             unpack = _FLOATS[count] = Struct(">" + "xd" * count)
-        return first, gaps, unpack.unpack_from(head, floats)
-    return None
+        return found[0], found[1], unpack.unpack_from(found[2])
+    return found
 
 
 _DOUBLE = Struct(">d")
