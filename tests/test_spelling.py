@@ -208,3 +208,27 @@ def test_near_finds_what_an_index_of_deletions_finds():
             near = speller.near(word, edits)
             assert dict(near) == _near_by_deletion_index(frequencies, word, edits), word
             assert near == sorted(near, key=lambda c: (c[1], -frequencies[c[0]], c[0]))
+
+
+def test_segments_spellers_together_find_what_each_finds():
+    from conftest import ARTICLES, FEATURE_ARTICLES
+    from vnsearch.normalize import fold
+    from vnsearch.spelling import CombinedSpeller
+    words = [fold(w) for a in ARTICLES + FEATURE_ARTICLES
+             for w in f"{a['title']} {a['body']}".split()]
+    parts = [{}, {}, {}]
+    for number, w in enumerate(words + ["vinamilk", "trung", "chung"]):
+        part = parts[number % 3]
+        part[w] = part.get(w, 0) + 1
+    spellers = [Speller(part) for part in parts]
+    combined = CombinedSpeller(spellers)
+    for word in sorted({w[:-1] for w in words} | {"vinamlik", "chun", "trunq"}):
+        for edits in (1, 2):
+            expected = {}
+            for speller in spellers:
+                for candidate, d in speller.near(word, edits):
+                    expected[candidate] = min(expected.get(candidate, d), d)
+            near = combined.near(word, edits)
+            assert dict(near) == expected, word
+            assert near == sorted(near, key=lambda c: (c[1], -combined.frequencies[c[0]],
+                                                        c[0]))

@@ -130,26 +130,30 @@ class Speller:
         with it), kept when within ``edits``; ties go to the more frequent, then in
         alphabetical order.
         """
-        if edits < 1:
-            return []
-        frequencies = self.frequencies
-        letters = sorted(self._alphabet())
-        keys = {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
-        found = {}
-        for key in keys:
-            for candidate in chain((key,), (key[:i] + letter + key[i:]
-                                            for i in range(len(key) + 1)
-                                            for letter in letters)):
-                if candidate != word and candidate not in found \
-                        and candidate in frequencies and _suggestible(candidate):
-                    d = distance(word, candidate)
-                    if d <= edits:
-                        found[candidate] = d
-        for candidate in confusions(word):
-            if candidate in frequencies and candidate != word:
-                found[candidate] = min(found.get(candidate, 1), 1)
-        return sorted(found.items(),
-                      key=lambda item: (item[1], -frequencies[item[0]], item[0]))
+        return _near(word, edits, self._alphabet(), self.frequencies)
+
+
+def _near(word: str, edits: int, alphabet, frequencies) -> list[tuple[str, int]]:
+    """:meth:`Speller.near` over ``frequencies`` (anything with ``in`` and ``[]``),
+    whose syllables are spelt with letters of ``alphabet``."""
+    if edits < 1:
+        return []
+    letters = sorted(alphabet)
+    keys = {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+    found = {}
+    for key in keys:
+        for candidate in chain((key,), (key[:i] + letter + key[i:]
+                                        for i in range(len(key) + 1)
+                                        for letter in letters)):
+            if candidate != word and candidate not in found \
+                    and candidate in frequencies and _suggestible(candidate):
+                d = distance(word, candidate)
+                if d <= edits:
+                    found[candidate] = d
+    for candidate in confusions(word):
+        if candidate in frequencies and candidate != word:
+            found[candidate] = min(found.get(candidate, 1), 1)
+    return sorted(found.items(), key=lambda item: (item[1], -frequencies[item[0]], item[0]))
 
 
 def _suggestible(word: str) -> bool:
@@ -158,25 +162,23 @@ def _suggestible(word: str) -> bool:
 
 
 class CombinedSpeller:
-    """The :class:`Speller` of several segments' lexicons, through theirs: each
-    segment's deletion index is built once, whatever the commits that follow."""
+    """The :class:`Speller` of several segments' lexicons read as one: a syllable is
+    known if any segment holds it, its frequency the sum of theirs."""
 
     def __init__(self, spellers: list[Speller]):
         self.spellers = spellers
         self.frequencies = _Summed([s.frequencies for s in spellers])
+        self._letters: frozenset[str] | None = None
 
     def total(self) -> int:
         """All the frequencies added up (at least 1)."""
         return max(1, sum(s.total() for s in self.spellers))
 
     def near(self, word: str, edits: int) -> list[tuple[str, int]]:
-        """See :meth:`Speller.near`."""
-        found: dict[str, int] = {}
-        for speller in self.spellers:
-            for candidate, d in speller.near(word, edits):
-                found[candidate] = min(found.get(candidate, d), d)
-        return sorted(found.items(),
-                      key=lambda item: (item[1], -self.frequencies[item[0]], item[0]))
+        """See :meth:`Speller.near`: what each segment's speller finds, together."""
+        if self._letters is None:
+            self._letters = frozenset().union(*(s._alphabet() for s in self.spellers))
+        return _near(word, edits, self._letters, self.frequencies)
 
 
 class _Summed(Mapping):
