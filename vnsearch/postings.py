@@ -18,12 +18,11 @@ from hashlib import md5
 from itertools import accumulate, chain, count, repeat
 from operator import add, itemgetter, methodcaller
 from pickle import dumps
-from struct import Struct
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3TermInfo
 from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
-from whoosh.system import pack_int, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_ushort
 
 
 BLOCK_LIMIT = 128
@@ -43,9 +42,7 @@ computed for all postings at once: Whoosh's protocol 2 pickles each ``bytes`` va
 as a call to ``_codecs.encode``, ten times slower to write and to read back, and
 twice the size. Both read back to the same tuples; the tests compare the two."""
 
-_TERM_ENTRY = Struct(W3TermInfo._struct.format + "qi")
-"""A term's info as Whoosh packs it (``W3TermInfo``, then its postings' offset and
-length), in one call."""
+_TERMINFO = W3TermInfo._struct
 
 
 class FieldPostings:
@@ -314,7 +311,7 @@ class BulkFieldWriter(W3FieldWriter):
         offset = postfile.tell()
         compress = zlib.compress
         level = COMPRESSION
-        pack_entry = _TERM_ENTRY.pack
+        pack_info = _TERMINFO.pack
         total = len(blocks.gaps)
         first_blocks = np.concatenate(([0], np.cumsum(blocks.nblocks)))
         chunks = []
@@ -344,33 +341,6 @@ class BulkFieldWriter(W3FieldWriter):
                     postfile.write(b"".join(chunks))
                     chunks.clear()
                 start = offset
-                if last_block == block:  # most terms: one block, no running figures
-                    a, b = starts[block], ends[block]
-                    low, high = min_weight32[block], max_weight32[block]
-                    if low == high == 1.0:
-                        weights = None
-                        total_weight = 0.0 + (b - a)
-                    else:
-                        floats = weights32[a:b].tolist()
-                        total_weight = 0.0 + sum(floats)
-                        weights = floats[0] if low == high else tuple(floats)
-                    data = encode(chunk, a - base, b - base, weights)
-                    comp = 0
-                    if len(data) >= compress_from:
-                        comp = level
-                        data = compress(data, level)
-                    lo, hi = min_length[block], max_length[block]
-                    top = max_weight[block]
-                    info = dumps((b - a, last_doc[block], top, comp, lo, hi), protocol)
-                    size = len(info) + len(data)
-                    offset += 8 + size
-                    chunks += (WHOOSH3_HEADER_MAGIC, pack_int(-size), info, data)
-                    infos.append(pack_entry(0, total_weight, counts[rank], min(lo, 255),
-                                            max(hi, 0), top if top > 0.0 else 0.0,
-                                            first_doc[rank], last_doc[block], start,
-                                            8 + size))
-                    block += 1
-                    continue
                 chunks.append(WHOOSH3_HEADER_MAGIC)
                 offset += 4
                 total_weight = 0.0
@@ -410,9 +380,10 @@ class BulkFieldWriter(W3FieldWriter):
                     if block == last_block:
                         break
                     block += 1
-                infos.append(pack_entry(0, total_weight, counts[rank], term_min_length,
-                                        term_max_length, term_max_weight, first_doc[rank],
-                                        last_doc[block], start, offset - start))
+                infos.append(pack_info(0, total_weight, counts[rank], term_min_length,
+                                       term_max_length, term_max_weight, first_doc[rank],
+                                       last_doc[block])
+                             + pack_long(start) + pack_int(offset - start))
                 block += 1
             postfile.write(b"".join(chunks))
             chunks.clear()
