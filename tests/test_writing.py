@@ -20,7 +20,7 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from vnsearch import Index, merging, schema, writing
 from vnsearch import analysis
-from vnsearch import postings as disk
+from vnsearch import posting_writers as disk
 from vnsearch.analysis import EXACT_PAIR, FOLDED, PAIR
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -8,7 +8,7 @@ compressed. Per posting, that is most of the cost of indexing.
 
 :class:`FastSegmentWriter` writes segments a Whoosh reader cannot tell apart from its
 own writer's (same terms, postings, positions, lengths and statistics; with
-:data:`vnsearch.postings.EXACT` set, the very same bytes) and keeps the rest of
+:data:`vnsearch.posting_writers.EXACT` set, the very same bytes) and keeps the rest of
 Whoosh's writer: the per-document writer (stored fields, columns, lengths),
 deletions, ``update_document``, merging of old segments (chosen by
 :func:`vnsearch.merging.tiered_merge`) and the atomic commit of a new table of contents. Only the way postings reach the disk changes
@@ -24,10 +24,10 @@ deletions, ``update_document``, merging of old segments (chosen by
   protocol 2 spends most of its time and bytes on ``bytes`` values; readers take
   any protocol), and only blocks big enough to gain from it are compressed (each
   block records whether it is);
-* the term table is written in one go (:class:`vnsearch.postings.TermTableWriter`),
+* the term table is written in one go (:class:`vnsearch.posting_writers.TermTableWriter`),
   byte for byte what Whoosh's ``OrderedHashWriter`` writes.
 
-The flat arrays and their encoding live in :mod:`vnsearch.postings`.
+The flat arrays and their encoding live in :mod:`vnsearch.posting_writers`.
 
 Segments keep Whoosh's plain ``W3Codec``, so nothing of this module is pickled into an
 index: any Whoosh 2.7.4 reads, merges and optimises what it writes.
@@ -41,7 +41,7 @@ from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
 from .merging import segments_to_merge, tiered_merge
-from .postings import BulkFieldWriter, FieldPostings
+from .posting_writers import BulkFieldWriter, FieldPostings
 from .segment_merge import MergeSource, write_merged_fields
 
 COMPOUND = False
