@@ -20,6 +20,7 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from vnsearch import Index, merging, schema, writing
 from vnsearch import analysis
+from vnsearch import posting_writers as disk
 from vnsearch.analysis import EXACT_PAIR, FOLDED, PAIR
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -120,11 +121,11 @@ def whoosh_built(documents, tmp_path_factory):
 
 def test_the_documents_span_several_blocks(whoosh_built):
     reader = whoosh_built.reader()
-    assert reader.doc_frequency("body", "và".encode()) > 2 * writing.BLOCK_LIMIT
+    assert reader.doc_frequency("body", "và".encode()) > 2 * disk.BLOCK_LIMIT
 
 
 def test_same_contents_as_whoosh_writer(documents, whoosh_built, tmp_path, monkeypatch):
-    monkeypatch.setattr(writing, "_CHUNK", 1000)  # cross many chunk boundaries too
+    monkeypatch.setattr(disk, "_CHUNK", 1000)  # cross many chunk boundaries too
     fast = _build(tmp_path / "index", documents, _fast_writer)
     expected = _contents(whoosh_built)
     assert _contents(fast) == expected
@@ -132,12 +133,12 @@ def test_same_contents_as_whoosh_writer(documents, whoosh_built, tmp_path, monke
     assert ("body", (FOLDED + "dau").encode()) in expected[0][0]
 
 
-@pytest.mark.parametrize("term_chunk", [writing.TERM_CHUNK, 5])
+@pytest.mark.parametrize("term_chunk", [disk.TERM_CHUNK, 5])
 def test_exact_mode_writes_the_same_bytes(documents, whoosh_built, tmp_path, monkeypatch,
                                           term_chunk):
     # Also with terms written a few at a time: chunks change no byte.
-    monkeypatch.setattr(writing, "EXACT", True)
-    monkeypatch.setattr(writing, "TERM_CHUNK", term_chunk)
+    monkeypatch.setattr(disk, "EXACT", True)
+    monkeypatch.setattr(disk, "TERM_CHUNK", term_chunk)
     fast = _build(tmp_path / "index", documents, _fast_writer)
 
     def files(ix):
@@ -370,12 +371,12 @@ def test_boosts_plain_values_and_long_positions_match_whoosh(documents, tmp_path
 
 
 def test_block_opcodes_unpickle_to_the_gaps_and_positions():
-    postings = writing._FieldPostings()
+    postings = disk.FieldPostings()
     docs = [0, 1, 255, 256, 65535, 65536, 70000, 2**31 - 1]
     values = [b"", b"x", b"y" * 255, b"z" * 256, b"w" * 70000, b"v", b"u", b"t"]
     for docnum, value in zip(docs, values):
         postings.add(docnum, [b"term"], [1.0], [value])
-    blocks = writing._Blocks(postings, [b"term"], None)
+    blocks = disk.Blocks(postings, [b"term"], None)
     ids, id_offsets, vals, value_offsets = blocks.pickled(0, len(docs),
                                                            bytearray(b"".join(values)))
     gaps = [docs[0]] + [b - a for a, b in zip(docs, docs[1:])]

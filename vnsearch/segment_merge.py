@@ -7,7 +7,7 @@ article, and most of a merge's time. Here the merged segments' term tables are
 walked side by side instead (a k-way merge of their sorted keys, field by field),
 each term's posting blocks are read, unpickled and renumbered a block at a time, and
 the postings of :data:`CHUNK_TERMS` terms at most are handed to the segment writer
-(:class:`vnsearch.writing._BulkFieldWriter`) before the next are read. The writer
+(:class:`vnsearch.posting_writers.BulkFieldWriter`) before the next are read. The writer
 encodes them as it encodes new postings, so the merged segment holds the very bytes
 Whoosh's merge through :class:`vnsearch.writing.FastSegmentWriter`'s pool gives.
 The segments' files are read through private attributes of Whoosh's readers (Whoosh
@@ -32,6 +32,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
 from .errors import IndexDamagedError
+from .posting_writers import FieldPostings
 
 CHUNK_POSTINGS = 1 << 19
 """Merged postings gathered before they are written (≈ 60 bytes each while written)."""
@@ -78,7 +79,7 @@ class MergeSource:
 def write_merged_fields(fieldwriter, schema, sources, lengths_of):
     """Write the postings of every field of ``sources`` (:class:`MergeSource`, in the
     order their documents were added) through ``fieldwriter``, a
-    :class:`vnsearch.writing._BulkFieldWriter`; ``lengths_of(fieldname)`` gives the new
+    :class:`vnsearch.posting_writers.BulkFieldWriter`; ``lengths_of(fieldname)`` gives the new
     segment's length bytes for a field, as its ``write_field`` takes them."""
     readers = [SegmentReader(source.storage, schema, source.segment) for source in sources]
     try:
@@ -99,16 +100,15 @@ def write_merged_fields(fieldwriter, schema, sources, lengths_of):
 def merged_postings(fieldname, fixed, terms_readers, sources):
     """The postings of ``fieldname`` in all ``terms_readers`` (Whoosh's
     ``W3TermsReader``, one per source), renumbered, as
-    :class:`vnsearch.writing._FieldPostings` of consecutive runs of terms: at most
+    :class:`vnsearch.posting_writers.FieldPostings` of consecutive runs of terms: at most
     :data:`CHUNK_TERMS` terms, and about :data:`CHUNK_POSTINGS` postings unless one
     term holds more. Terms left without postings (all in deleted documents) are left
     out. ``fixed`` is the field format's fixed value size."""
-    from .writing import _FieldPostings
 
     streams = [_field_terms(reader._tindex, reader._fieldmap.get(fieldname), index)
                for index, reader in enumerate(terms_readers)]
     postfiles = [_Window(reader._postfile) for reader in terms_readers]
-    chunk = _FieldPostings()
+    chunk = FieldPostings()
     tid = 0
     current = None
     entries = []
@@ -120,7 +120,7 @@ def merged_postings(fieldname, fixed, terms_readers, sources):
                     tid += 1
                     if len(chunk.docs) >= CHUNK_POSTINGS or tid >= CHUNK_TERMS:
                         yield chunk
-                        chunk = _FieldPostings()
+                        chunk = FieldPostings()
                         tid = 0
                 entries.clear()
             current = term
