@@ -6,7 +6,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.writing import SegmentWriter
 
 import vnsearch.postings as postings
-from vnsearch import schema, writing
+from vnsearch import posting_writers, schema
 from vnsearch.postings import read_postings
 
 from test_writing import _build, _documents, _fast_writer
@@ -76,7 +76,7 @@ def test_segments_of_several_commits_with_deletions(documents, tmp_path, monkeyp
                                                      counting, exact):
     import numpy  # noqa: F401 (lists are decoded with numpy only once it is imported)
 
-    monkeypatch.setattr(writing, "EXACT", exact)
+    monkeypatch.setattr(posting_writers, "EXACT", exact)
     ix = _build(tmp_path / "index", documents, _fast_writer, commit_every=200,
                 merge=False)  # lists of up to 200 postings: two blocks
     writer = ix.writer()
