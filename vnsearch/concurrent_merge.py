@@ -85,6 +85,20 @@ def merge_aside(index, *, written=None) -> Merged | None:
         merge_lock.release()
 
 
+def merge_while_due(open_index, path, lock_timeout) -> None:
+    """What a merging thread runs: merge while merges are due, with an index object of
+    its own (``open_index(path)``). A lost merge costs nothing (the index stays as
+    committed, and the next commit tries again), so a failure ends the thread."""
+    from .errors import VnsearchError
+    try:
+        with open_index(path) as index:
+            index.lock_timeout = lock_timeout
+            while merge_aside(index) is not None:
+                pass
+    except (VnsearchError, OSError):
+        pass
+
+
 class _Scratch:
     """What a Whoosh writer needs of an index, with its files going to a scratch
     folder: the merged segment is written there, the committed state read as it was."""

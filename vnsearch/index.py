@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import schema as vn_schema
-from .concurrent_merge import merge_aside
+from .concurrent_merge import merge_aside, merge_while_due
 from .contents import date_range, existing_hashes, folder_size
 from .committing import LockedWriter
 from .documents import Document, iter_documents, iter_file
@@ -389,9 +389,9 @@ class Index:
         :mod:`vnsearch.concurrent_merge`); returns the snapshot to compare with next."""
         if self.merge_in_background and not self._staging:
             if self._merger is None or not self._merger.is_alive():
-                self._merger = threading.Thread(target=_merge_all, daemon=True,
-                                                args=(self.path, self.lock_timeout),
-                                                name="vnsearch-merge")
+                self._merger = threading.Thread(
+                    target=merge_while_due, args=(Index.open, self.path, self.lock_timeout),
+                    daemon=True, name="vnsearch-merge")
                 self._merger.start()
             return snapshot
         merged = merge_aside(self)
@@ -573,18 +573,6 @@ class Index:
         manifest["documents"] = self._whoosh.doc_count()
         write_manifest(self.path, manifest)
         self._manifest = manifest
-
-
-def _merge_all(path, lock_timeout) -> None:
-    """A merging thread: merge while merges are due, with an Index object of its own.
-    Losing a merge costs nothing (the index stays as committed), so failures end it."""
-    try:
-        with Index.open(path) as index:
-            index.lock_timeout = lock_timeout
-            while merge_aside(index) is not None:
-                pass
-    except (VnsearchError, OSError):
-        pass
 
 
 @contextmanager
