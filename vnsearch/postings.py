@@ -76,19 +76,7 @@ def _read_blocks(data: bytes):
         if found is not None:
             return found
     ids, tfs = array("I"), array("f")
-    stream = BytesIO(data)
-    unpack_length = _BLOCK_LENGTH.unpack_from
-    position = 4
-    while True:
-        length, = unpack_length(data, position)
-        stream.seek(position + 4)
-        count, _, _, compression, _, _ = load(stream)  # the block's header
-        end = position + 4 + abs(length)
-        block = data[stream.tell():end]
-        if compression:  # the ids and weights come first: the rest need not be inflated
-            head = decompressobj().decompress(block, _HEAD + _HEAD_PER_POSTING * count)
-        else:
-            head = block
+    for count, _, head, block, compression in _blocks(data):
         found = _ids_and_weights(head, count)
         if found is None:  # another layout: the whole pickle
             gaps, weights, _ = loads(decompress(block) if compression else block)
@@ -102,8 +90,27 @@ def _read_blocks(data: bytes):
             tfs.extend(array("f", [weights]) * count)
         else:
             tfs.extend(weights)
+    return ids, tfs
+
+
+def _blocks(data: bytes):
+    """``(count, last id, head, block, compressed)`` of each block of a W3 posting
+    list: ``head`` is the start of the block's pickle, inflated only as far as its ids
+    and weights go (the positions after them are never needed here)."""
+    stream = BytesIO(data)
+    unpack_length = _BLOCK_LENGTH.unpack_from
+    position = 4
+    while True:
+        length, = unpack_length(data, position)
+        stream.seek(position + 4)
+        count, last, _, compression, _, _ = load(stream)  # the block's header
+        end = position + 4 + abs(length)
+        block = data[stream.tell():end]
+        head = (decompressobj().decompress(block, _HEAD + _HEAD_PER_POSTING * count)
+                if compression else block)
+        yield count, last, head, block, compression
         if length < 0:
-            return ids, tfs
+            return
         position = end
 
 
@@ -120,18 +127,8 @@ def _read_blocks_in_bulk(data: bytes):
 
     firsts, lasts, counts = [], [], []
     gaps, weights = bytearray(), bytearray()
-    stream = BytesIO(data)
-    unpack_length = _BLOCK_LENGTH.unpack_from
-    position = 4
-    while True:
-        length, = unpack_length(data, position)
-        stream.seek(position + 4)
-        count, last, _, compression, _, _ = load(stream)  # the block's header
-        end = position + 4 + abs(length)
-        block = data[stream.tell():end]
-        if compression:
-            block = decompressobj().decompress(block, _HEAD + _HEAD_PER_POSTING * count)
-        found = _layout(block, count)
+    for count, last, head, _, _ in _blocks(data):
+        found = _layout(head, count)
         if found is None:
             return None
         first, block_gaps, block_weights = found
@@ -145,9 +142,6 @@ def _read_blocks_in_bulk(data: bytes):
             weights += (b"G" + _DOUBLE.pack(block_weights)) * count
         else:
             weights += block_weights
-        if length < 0:
-            break
-        position = end
     total = sum(counts)
     sizes = np.array(counts, dtype=np.int64)
     starts = np.cumsum(sizes) - sizes
