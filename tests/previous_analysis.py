@@ -5,6 +5,10 @@
 Syllable object per syllable, a tuple per term occurrence, positions grouped in a dict.
 Tests compare :func:`vnsearch.schema.prepare` with :func:`prepare` here, so the fast path
 can change no term, frequency, position or byte of an index.
+
+Since format 3 the exact pairs ("<công nghệ") are counted, not indexed: :func:`prepare`
+moves them from the terms (and the field length) to the pair counts, and nothing else
+(the only change to the code of 0a32ebb).
 """
 
 from array import array
@@ -13,9 +17,11 @@ from dataclasses import dataclass
 from whoosh import formats
 
 from vnsearch import segment
-from vnsearch.analysis import EXACT_PAIR, FOLDED, PAIR
+from vnsearch.analysis import FOLDED, PAIR
 from vnsearch.normalize import fold, normalize_with_offsets
 from vnsearch.schema import PreparedText
+
+EXACT_PAIR = "<"
 
 @dataclass(frozen=True, slots=True)
 class Syllable:
@@ -102,6 +108,10 @@ _POSITIONS = formats.Positions()
 def prepare(text: str, positions_for_syllables_only: bool = True) -> PreparedText:
     analysed = analyse(text)
     found = postings(analysed)
+    pairs = {term[1:]: len(positions) for term, positions in found.items()
+             if term.startswith(EXACT_PAIR)}
+    found = {term: positions for term, positions in found.items()
+             if not term.startswith(EXACT_PAIR)}
     frequencies = array("I", map(len, found.values()))
     if positions_for_syllables_only:
         positional = {s.text for s in analysed.syllables}
@@ -113,4 +123,5 @@ def prepare(text: str, positions_for_syllables_only: bool = True) -> PreparedTex
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),
-                        sum(frequencies))
+                        sum(frequencies), PreparedText.TERM_SEPARATOR.join(map(str.encode, pairs)),
+                        array("I", pairs.values()))

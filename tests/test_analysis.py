@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from collections import Counter
 
 from vnsearch import analysis
-from vnsearch.analysis import FOLDED, PAIR, analyse, tally, terms
+from vnsearch.analysis import FOLDED, PAIR, analyse, exact_pairs, tally, terms
 from vnsearch.normalize import normalize
 
 
@@ -80,7 +80,8 @@ def test_any_text_analyses(text):
 def _tally_from_terms(text):
     analysed = analyse(text)
     forms = [form for s in analysed.syllables for form in (s.text, FOLDED + s.folded)]
-    return list(Counter(term for term, _ in terms(analysed)).items()), forms
+    return (list(Counter(term for term, _ in terms(analysed)).items()), forms,
+            list(Counter(exact_pairs(analysed)).items()))
 
 
 @pytest.mark.parametrize("text", [
@@ -88,8 +89,8 @@ def _tally_from_terms(text):
     "Ho\u0300a Bi\u0300nh hoà thuỷ", "1.234,5 tỷ đồng – “Top10”", "công_nghệ và công nghệ",
 ])
 def test_tally_counts_what_terms_gives(text):
-    frequencies, forms = tally(text)
-    assert (list(frequencies.items()), forms) == _tally_from_terms(text)
+    frequencies, forms, pairs = tally(text)
+    assert (list(frequencies.items()), forms, list(pairs.items())) == _tally_from_terms(text)
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,8 +98,8 @@ def test_tally_counts_what_terms_gives(text):
                                 + ["\u0300", "\u0323", "hoà", "TP.", "北京"]),
                 max_size=60).map("".join))
 def test_tally_counts_what_terms_gives_on_any_text(text):
-    frequencies, forms = tally(text)
-    assert (list(frequencies.items()), forms) == _tally_from_terms(text)
+    frequencies, forms, pairs = tally(text)
+    assert (list(frequencies.items()), forms, list(pairs.items())) == _tally_from_terms(text)
 
 
 def test_searchable_pieces_have_a_letter_or_digit_in_every_alphabet():

@@ -80,7 +80,7 @@ def test_commits_sync_segment_files_and_folder_before_the_toc_and_manifest(tmp_p
 
     folder = str(index.path / "gen-1")
     segment_files = sorted(str(p) for p in Path(folder).glob("MAIN_*"))
-    assert segment_files and all(p.endswith((".col", ".trm", ".pst")) or
+    assert segment_files and all(p.endswith((".col", ".trm", ".pst", ".prs")) or
                                  p.endswith("WRITELOCK") for p in segment_files)
     segment_files = [p for p in segment_files if not p.endswith("WRITELOCK")]
     [toc] = [i for i, e in enumerate(events) if e[0] == "rename" and e[1].endswith(".toc")]

@@ -150,7 +150,7 @@ def test_search_reads_an_unaccented_question_as_the_documents_holding_it_spell_i
                for n in range(6)])
     ranker = Ranker.for_searcher(index._current_searcher())
     by_pairs = plan("loai khi nao", lambda t: ranker.occurrences("body", t),
-                    ranker.total_length("body"))
+                    ranker.total_length("body"), pair_frequency=ranker.pair_count)
     assert by_pairs.restored == "loại khi nào"  # what the counts alone say
     results = index.search("loai khi nao")
     assert results.restored == "loại khí nào"

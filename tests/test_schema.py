@@ -31,7 +31,8 @@ NEWS = REPO.parent / "shared" / "data" / "news_dated.jsonl.gz"
 def contents(prepared):
     """Everything a PreparedText carries, as plain comparable values."""
     return (prepared.terms, prepared.frequencies.tobytes(), prepared.positions,
-            prepared.position_lengths.tobytes(), prepared.length)
+            prepared.position_lengths.tobytes(), prepared.length, prepared.pairs,
+            prepared.pair_counts.tobytes())
 
 
 def assert_prepared_as_before(text):
@@ -185,5 +186,5 @@ def test_the_same_index_bytes_as_before(tmp_path):
     documents = _documents(100)
     before = _index_files(tmp_path / "before", documents, previous_analysis.prepare)
     after = _index_files(tmp_path / "after", documents, schema.prepare)
-    assert {".pst", ".trm", "._body_len.col", "._stored.col"} <= set(before)
+    assert {".pst", ".trm", "._body_len.col", "._stored.col", ".prs"} <= set(before)
     assert after == before

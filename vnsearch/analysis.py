@@ -11,8 +11,11 @@ folded syllable     ``~cong`` ``~nghe``         unaccented queries match every r
 exact word          ``công_nghệ``               pyvi compounds: precision
 folded word         ``~cong_nghe``
 folded pair         ``>cong nghe``              adjacent syllables: proximity
-exact pair          ``<công nghệ``              phrases as typed; accent restoration
 ==================  ==========================  ==================================
+
+Exact pairs ("công nghệ" as written) are no index terms: accent restoration needs only
+how often each occurs, which :func:`exact_pairs` and :func:`tally` give for the
+segment's pair table (:mod:`vnsearch.pair_counts`).
 
 Positions count syllables (punctuation takes none), so phrase queries work on the
 syllable forms; a word sits at the position of its first syllable.
@@ -34,10 +37,6 @@ FOLDED = "~"
 
 PAIR = ">"
 """Prefix of folded syllable-pair terms."""
-
-EXACT_PAIR = "<"
-"""Prefix of exact syllable-pair terms."""
-
 
 @dataclass(frozen=True, slots=True)
 class Syllable:
@@ -131,12 +130,19 @@ def terms(analysis: Analysis) -> list[tuple[str, int]]:
         if position + 1 < len(syllables) and syllables[position + 1].joined:
             following = syllables[position + 1]
             out.append((PAIR + folded + " " + following.folded, position))
-            out.append((EXACT_PAIR + syllable.text + " " + following.text, position))
     for first, stop in analysis.words:
         word = syllables[first:stop]
         out.append(("_".join(s.text for s in word), first))
         out.append((FOLDED + "_".join(s.folded for s in word), first))
     return out
+
+
+def exact_pairs(analysis: Analysis) -> list[str]:
+    """Each two adjacent syllables as written ("công nghệ"), in document order; none
+    across punctuation."""
+    syllables = analysis.syllables
+    return [f"{left.text} {right.text}" for left, right in zip(syllables, syllables[1:])
+            if right.joined]
 
 
 def postings(analysis: Analysis) -> dict[str, list[int]]:
@@ -149,21 +155,23 @@ def postings(analysis: Analysis) -> dict[str, list[int]]:
     return found
 
 
-def tally(text: str) -> tuple[dict[str, int], list[str]]:
-    """Every index term of ``text`` with its frequency, and the syllable forms in order:
-    what indexing needs, without :func:`analyse`'s spans or a Python object per term.
+def tally(text: str) -> tuple[dict[str, int], list[str], dict[str, int]]:
+    """Every index term of ``text`` with its frequency, the syllable forms in order, and
+    the exact pairs with theirs: what indexing needs, without :func:`analyse`'s spans or
+    a Python object per term.
 
-    Returns ``(frequencies, forms)``: ``frequencies`` maps each term of
+    Returns ``(frequencies, forms, pairs)``: ``frequencies`` maps each term of
     ``terms(analyse(text))`` to how often it occurs there, in order of first
     occurrence; ``forms`` holds the exact and the folded form of each syllable in turn
     (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). A syllable form's
     positions in ``postings(analyse(text))`` are the ``k`` it occurs at, unless a word
     or pair is spelt like it (``công_nghệ`` is one syllable, and the word of "công
-    nghệ"): then its frequency exceeds its occurrences in ``forms``.
+    nghệ"): then its frequency exceeds its occurrences in ``forms``. ``pairs`` counts
+    :func:`exact_pairs`.
 
-    >>> frequencies, forms = tally("Hà Nội, Hà Nội")
-    >>> frequencies["~ha_noi"], forms[:4]
-    (2, ['hà', '~ha', 'nội', '~noi'])
+    >>> frequencies, forms, pairs = tally("Hà Nội, Hà Nội")
+    >>> frequencies["~ha_noi"], forms[:4], pairs
+    (2, ['hà', '~ha', 'nội', '~noi'], Counter({'hà nội': 2}))
     """
     normalised, _ = normalize_with_offsets(text)
     pieces, words = segment.segment_strings(normalised)
@@ -171,7 +179,7 @@ def tally(text: str) -> tuple[dict[str, int], list[str]]:
     # before[n]: how many of the pieces before piece n are syllables
     before = [0, *accumulate(map(bool, forms))]
     if not before[-1]:
-        return {}, []
+        return {}, [], {}
     exact, bare, folded, folded_heads, exact_heads = zip(*compress(forms, forms))
     # The pair each syllable starts with the next one where they are joined (adjacent
     # pieces), else None; the last syllable starts none.
@@ -183,8 +191,7 @@ def tally(text: str) -> tuple[dict[str, int], list[str]]:
         if before[number]:  # it parts the syllable before it from the next one
             folded_pairs[before[number] - 1] = exact_pairs[before[number] - 1] = None
     # terms()'s order; no term is empty, so filter() drops exactly the missing pairs.
-    found = list(filter(None, chain.from_iterable(zip(exact, folded, folded_pairs,
-                                                       exact_pairs))))
+    found = list(filter(None, chain.from_iterable(zip(exact, folded, folded_pairs))))
     if len(words) < len(pieces):  # some word has several syllables
         for first, stop in words:
             if stop - first > 1:
@@ -192,7 +199,8 @@ def tally(text: str) -> tuple[dict[str, int], list[str]]:
                 if b - a == stop - first:  # every piece of the word is a syllable
                     found.append("_".join(exact[a:b]))
                     found.append(FOLDED + "_".join(bare[a:b]))
-    return Counter(found), list(chain.from_iterable(zip(exact, folded)))
+    return (Counter(found), list(chain.from_iterable(zip(exact, folded))),
+            Counter(filter(None, exact_pairs)))
 
 
 _FORMS: dict[str, tuple[str, str, str, str, str] | bool] = {}
@@ -213,14 +221,13 @@ def _syllable_forms(pieces):
 
 def _form(piece):
     """``(syllable, folded, folded term, folded pair head, exact pair head)`` of a piece
-    (``("hà", "ha", "~ha", ">ha ", "<hà ")``), or False when it is no syllable."""
+    (``("hà", "ha", "~ha", ">ha ", "hà ")``), or False when it is no syllable."""
     form = _FORMS.get(piece)
     if form is None:
         if _is_wordlike(piece):
             lower = (piece[:-1] if piece.endswith(".") else piece).lower()
             folded = fold(lower)
-            form = (lower, folded, FOLDED + folded, PAIR + folded + " ",
-                    EXACT_PAIR + lower + " ")
+            form = (lower, folded, FOLDED + folded, PAIR + folded + " ", lower + " ")
         else:
             form = False
         if len(_FORMS) >= _FORMS_LIMIT:

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
-from .analysis import EXACT_PAIR, FOLDED, PAIR
+from .analysis import FOLDED, PAIR
 from .normalize import fold
 
 FIELDS = ("title", "body")
@@ -70,7 +70,7 @@ class Lexicon:
         """Build from ``(exact term, df)`` pairs as the index holds them (``công_nghệ``)."""
         merged: dict[str, int] = {}
         for term, df in terms:
-            if not term or term[0] in (FOLDED, PAIR, EXACT_PAIR):
+            if not term or term[0] in (FOLDED, PAIR):
                 continue
             text = term.replace("_", " ")
             merged[text] = merged.get(text, 0) + df
@@ -266,9 +266,9 @@ def read_terms(searcher):
         yield from _leaf_all_terms(leaf)
 
 
-# Exact terms are everything but the folded ("~..."), pair (">...") and exact pair
-# ("<...") ranges: the gaps between those one-character prefixes.
-_NOT_EXACT = sorted(p.encode() for p in (FOLDED, PAIR, EXACT_PAIR))
+# Exact terms are everything but the folded ("~...") and pair (">...") ranges: the
+# gaps between those one-character prefixes.
+_NOT_EXACT = sorted(p.encode() for p in (FOLDED, PAIR))
 _EXACT_RANGES = tuple(zip([b"", *(bytes([p[0] + 1]) for p in _NOT_EXACT)], [*_NOT_EXACT, None]))
 _LENGTHS = struct.Struct("!ii")
 _DOC_FREQUENCY = struct.Struct("!BfI")  # flags, weight, doc frequency: W3TermInfo's head
@@ -308,7 +308,7 @@ def _leaf_terms(leaf, field):
 def _public_terms(leaf, field):
     for term, info in leaf.iter_field(field):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        if text and text[0] not in (FOLDED, PAIR, EXACT_PAIR):
+        if text and text[0] not in (FOLDED, PAIR):
             yield text, info.doc_frequency()
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from .analysis import EXACT_PAIR, FOLDED, PAIR, Analysis, Syllable, analyse
+from .analysis import FOLDED, PAIR, Analysis, Syllable, analyse
 from .highlight import Marks
 from .normalize import fold
 from .ranking import WeightedTerm
@@ -32,7 +32,6 @@ EXACT_WEIGHT = 2.0
 FOLDED_WEIGHT = 0.5
 WORD_WEIGHT = 1.0
 PAIR_WEIGHT = 0.75
-EXACT_PAIR_WEIGHT = 0.75
 RESTORED_WEIGHT = 0.5
 """Share of the exact forms' weight given to the guessed reading of an unaccented query."""
 
@@ -168,14 +167,15 @@ class QueryPlan:
 
 def plan(query: str, frequency: Callable[[str], int] | None = None,
          total: int = 0, phrase_frequency: Callable[[str], int] | None = None,
-         *, prefix: bool = False,
+         *, pair_frequency: Callable[[str, str], int] | None = None, prefix: bool = False,
          documents: Callable[[list[str]], Iterable[str]] | None = None) -> QueryPlan:
     """Analyse ``query`` once into a :class:`QueryPlan`.
 
     ``frequency(term)`` is how often the index holds an exact syllable among its
     ``total`` syllables, ``phrase_frequency(term)`` (default: ``frequency``) how often
-    an exact pair ``"<a b"`` or word ``"a_b"``; they let an unaccented query be read
-    with the diacritics the index most likely means. Without them nothing is restored.
+    an exact word ``"a_b"``, ``pair_frequency(a, b)`` how often exact syllables ``a b``
+    side by side (default: never); they let an unaccented query be read with the
+    diacritics the index most likely means. Without them nothing is restored.
     With ``prefix``, a last free word still being typed is left out of the literal
     terms: it is searched through its completions (:mod:`vnsearch.expansion`).
     ``documents(pairs)`` gives the texts of the documents that hold runs of the
@@ -193,9 +193,10 @@ def plan(query: str, frequency: Callable[[str], int] | None = None,
     reading: list[str] = []
     restored = None
     if syllables and not accented and frequency is not None:
-        phrases = phrase_frequency or frequency
+        words = phrase_frequency or frequency
+        side_by_side = pair_frequency or (lambda a, b: 0)
         reading = restore([s.folded for s in syllables], frequency,
-                          lambda a, b: _pair_frequency(phrases, a, b),
+                          lambda a, b: _pair_frequency(side_by_side, words, a, b),
                           total, joined=[s.joined for s in syllables])
         pairs = _folded_pairs(syllables)
         if documents is not None and any(pairs[i] and pairs[i + 1]
@@ -256,9 +257,6 @@ def weighted_terms(analysis: Analysis, reading: list[str] = ()) -> list[Weighted
         if not right.joined:
             continue
         terms.append(WeightedTerm(_folded_pair(left, right), PAIR_WEIGHT))
-        if accented:
-            terms.append(WeightedTerm(f"{EXACT_PAIR}{left.text} {right.text}",
-                                      EXACT_PAIR_WEIGHT))
     for text in reading:
         terms.append(WeightedTerm(text, RESTORED_WEIGHT * EXACT_WEIGHT))
     return _merge(terms)
@@ -283,11 +281,11 @@ def _merge(terms: list[WeightedTerm]) -> list[WeightedTerm]:
     return [WeightedTerm(t, w) for t, w in merged.items()]
 
 
-def _pair_frequency(frequency, left: str, right: str) -> int:
-    """Evidence that ``left right`` is meant together: documents holding the pair, and
-    more for those where pyvi reads it as one word (only a held pair can be a word)."""
-    count = frequency(f"{EXACT_PAIR}{left} {right}")
-    return count + WORD_EVIDENCE * frequency(f"{left}_{right}") if count else 0
+def _pair_frequency(pairs, words, left: str, right: str) -> int:
+    """Evidence that ``left right`` is meant together: how often the pair occurs, and
+    more where pyvi reads it as one word (only a held pair can be a word)."""
+    count = pairs(left, right)
+    return count + WORD_EVIDENCE * words(f"{left}_{right}") if count else 0
 
 
 def _spell(text: str, syllables: list[Syllable], reading: list[str]) -> str | None:

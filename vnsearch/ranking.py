@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from math import log
 
+from .pair_counts import IndexPairs
 from .postings import read_postings
 
 
@@ -78,6 +79,7 @@ class Ranker:
         self._frequencies: dict[tuple[str, str], int] = {}
         self._averages: dict[str, float] = {}
         self._memo: dict = {}
+        self._pairs: IndexPairs | None = None
 
     @classmethod
     def for_searcher(cls, searcher) -> "Ranker":
@@ -106,6 +108,13 @@ class Ranker:
                 self._frequencies.clear()
             count = self._frequencies[key] = int(self.searcher.frequency(field, text))
         return count
+
+    def pair_count(self, left: str, right: str) -> int:
+        """How often exact syllables ``left right`` stand side by side, in titles and
+        bodies (:mod:`vnsearch.pair_counts`)."""
+        if self._pairs is None:
+            self._pairs = IndexPairs(self.leaves)
+        return self._pairs.count(left, right)
 
     def total_length(self, field: str) -> int:
         """How many terms ``field`` holds over all documents."""

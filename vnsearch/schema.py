@@ -7,6 +7,7 @@ of the on-disk format. Change them, or what they produce, only together with
 """
 
 from array import array
+from collections import Counter
 from itertools import count, repeat
 
 from whoosh import fields, formats
@@ -14,10 +15,12 @@ from whoosh.analysis import Analyzer, Token
 
 from . import analysis
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever the terms an index holds would change: old indexes must be rebuilt.
 
 2: exact syllable pairs (``<công nghệ``) added.
+3: exact pairs kept as counts in a table per segment (:mod:`vnsearch.pair_counts`),
+   not as terms with posting lists.
 """
 
 _POSITIONS = formats.Positions()
@@ -54,20 +57,37 @@ class PreparedText:
     UTF-8 bytes, joined by ``TERM_SEPARATOR``; ``frequencies`` how often each occurs;
     ``positions`` each term's encoded positions (Whoosh's ``Positions`` format), one
     after another, ``position_lengths`` their sizes; ``length`` is the field length
-    (the sum of the frequencies).
+    (the sum of the frequencies). ``pairs`` holds the text's exact pairs ("công
+    nghệ", no index terms: see :mod:`vnsearch.pair_counts`) joined the same way,
+    ``pair_counts`` how often each occurs.
     """
 
-    __slots__ = ("terms", "frequencies", "positions", "position_lengths", "length")
+    __slots__ = ("terms", "frequencies", "positions", "position_lengths", "length",
+                 "pairs", "pair_counts")
 
     TERM_SEPARATOR = b"\xff"
     """Joins the terms: a byte that never occurs in UTF-8."""
 
-    def __init__(self, terms, frequencies, positions, position_lengths, length):
+    def __init__(self, terms, frequencies, positions, position_lengths, length,
+                 pairs=b"", pair_counts=None):
         self.terms = terms
         self.frequencies = frequencies
         self.positions = positions
         self.position_lengths = position_lengths
         self.length = length
+        self.pairs = pairs
+        self.pair_counts = array("I") if pair_counts is None else pair_counts
+
+    @classmethod
+    def _joined(cls, found) -> tuple[bytes, array]:
+        """``pairs`` and ``pair_counts`` of ``found`` (pair -> count)."""
+        return cls.TERM_SEPARATOR.join(map(str.encode, found)), array("I", found.values())
+
+    def pair_items(self):
+        """``(pair, count)`` of the text's exact pairs, pairs as UTF-8 bytes."""
+        if not self.pair_counts:
+            return []
+        return zip(self.pairs.split(self.TERM_SEPARATOR), self.pair_counts)
 
     def term_list(self) -> list[bytes]:
         """The terms' UTF-8 bytes, in the order of ``frequencies``."""
@@ -121,12 +141,14 @@ def prepare(text: str) -> PreparedText:
     >>> prepared = prepare("Hà Nội, Hà Nội")
     >>> dict(zip(prepared.term_list(), prepared.frequencies))["~ha_noi".encode()]
     2
-    >>> prepared.length  # 4 syllables, 4 folded, 2 + 2 pairs, 2 words, 2 folded words
-    16
+    >>> prepared.length  # 4 syllables, 4 folded, 2 folded pairs, 2 words, 2 folded words
+    14
+    >>> list(prepared.pair_items())
+    [(b'h\xc3\xa0 n\xe1\xbb\x99i', 2)]
     """
     if not POSITIONS_FOR_SYLLABLES_ONLY:
         return _prepare_from_postings(text, False)
-    frequencies, forms = analysis.tally(text)
+    frequencies, forms, pairs = analysis.tally(text)
     if len(forms) >= 2 * ENCODE_IN_BULK_FROM:
         encoded = _encode_in_bulk(forms)
     else:
@@ -142,7 +164,7 @@ def prepare(text: str) -> PreparedText:
     return PreparedText(PreparedText.TERM_SEPARATOR.join(map(str.encode, frequencies)),
                         frequencies_array, positions,
                         array("I", map(size_of.get, frequencies, repeat(0))),
-                        sum(frequencies_array))
+                        sum(frequencies_array), *PreparedText._joined(pairs))
 
 
 def _encode_one_by_one(forms):
@@ -221,6 +243,7 @@ def _prepare_from_postings(text, positions_for_syllables_only):
     # The general way, through analyse() and postings(): every term with its positions.
     analysed = analysis.analyse(text)
     found = analysis.postings(analysed)
+    pairs = Counter(analysis.exact_pairs(analysed))
     _encode_one_positions_up_to(max(map(max, found.values()), default=-1) + 1)
     if positions_for_syllables_only:
         positional = {s.text for s in analysed.syllables}
@@ -233,7 +256,7 @@ def _prepare_from_postings(text, positions_for_syllables_only):
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),
-                        sum(frequencies))
+                        sum(frequencies), *PreparedText._joined(pairs))
 
 
 class VietnameseText(fields.TEXT):
@@ -247,6 +270,12 @@ class VietnameseText(fields.TEXT):
         if not isinstance(value, PreparedText):
             value = prepare(value)
         return iter(value.items)
+
+    @staticmethod
+    def prepared(value) -> PreparedText:
+        """``value`` analysed (:func:`prepare`), unless it already is: what a writer
+        keeping the exact pairs' counts indexes."""
+        return value if isinstance(value, PreparedText) else prepare(value)
 
 
 def open_writer(whoosh_index):

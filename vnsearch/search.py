@@ -22,7 +22,7 @@ from time import perf_counter
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
-from .analysis import EXACT_PAIR, FOLDED, PAIR
+from .analysis import FOLDED, PAIR
 from .documents import parse_date
 from .errors import QueryError
 from .expansion import did_you_mean, expand
@@ -244,7 +244,8 @@ def _plan(query, ranker, searcher, index_dir, fields, *, prefix, synonyms, typos
         return plan(query, lambda term: ranker.occurrences("body", term),
                     ranker.total_length("body"),
                     lambda term: ranker.occurrences("body", term)
-                    + ranker.occurrences("title", term), prefix=prefix,
+                    + ranker.occurrences("title", term),
+                    pair_frequency=ranker.pair_count, prefix=prefix,
                     documents=documents)
 
     query_plan = make(prefix)
@@ -385,9 +386,9 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
 
     Among documents holding every query syllable (folded), one holding every syllable
     with the diacritics as typed ranks above one that holds some only after folding;
-    then one holding each adjacent pair of the query (exact if typed with diacritics)
-    ranks above one holding the syllables scattered or in other compounds. Documents
-    missing a syllable keep their place by score.
+    then one holding each adjacent pair of the query (folded: the rule before checked
+    the diacritics) ranks above one holding the syllables scattered or in other
+    compounds. Documents missing a syllable keep their place by score.
     """
     depth = max(RERANK_DEPTH, 2 * count)
     best = heapq.nlargest(depth, scores, key=scores.__getitem__)
@@ -397,8 +398,7 @@ def _order(query_plan: QueryPlan, ranker: Ranker, fields, scores, count: int) ->
     folded = [ranker.holders(FOLDED + text, fields) for text in {s.folded for s in syllables}]
     exact = [ranker.holders(text, fields) for text in {s.text for s in syllables}] \
         if query_plan.accented else []
-    pairs = [ranker.holders(f"{EXACT_PAIR}{left.text} {right.text}" if query_plan.accented
-                            else f"{PAIR}{left.folded} {right.folded}", fields)
+    pairs = [ranker.holders(f"{PAIR}{left.folded} {right.folded}", fields)
              for left, right in zip(syllables, syllables[1:]) if right.joined]
 
     def tier(docnum):

@@ -34,6 +34,7 @@ index: any Whoosh 2.7.4 reads, merges and optimises what it writes.
 """
 
 import gc
+from collections import Counter
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3Segment, _lenfield
 from whoosh.reading import SegmentReader
@@ -41,6 +42,7 @@ from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
 from .merging import segments_to_merge, tiered_merge
+from .pair_counts import EXTENSION as PAIRS, PairTable, merged, text_pairs, write_table
 from .posting_writers import BulkFieldWriter, FieldPostings
 from .segment_merge import MergeSource, write_merged_fields
 
@@ -86,6 +88,8 @@ class FastSegmentWriter(SegmentWriter):
         self._takes_lock = kwargs.get("_lk", True)
         self._postings = {}  # fieldname -> FieldPostings
         self._merging = []  # MergeSource of each segment whose postings are streamed
+        self._pairs = Counter()  # exact pair (UTF-8) -> occurrences in added documents
+        self._pair_sources = []  # (table, pairs of its deleted documents) of merged segments
         self._deletion_searcher = None
 
     # -- deleting ------------------------------------------------------------------
@@ -163,8 +167,13 @@ class FastSegmentWriter(SegmentWriter):
     def _invert(self, fieldname, field, value, docnum, fieldboost):
         """Add the postings of one field value; return the field's length."""
         postings = self._field_postings(fieldname)
+        prepared = getattr(field, "prepared", None)  # a vnsearch text field
+        if prepared is not None:
+            value = prepared(value)
         if hasattr(value, "position_lengths"):  # a PreparedText
             postings.add_prepared(docnum, value, fieldboost)
+            if value.pair_counts:
+                self._pairs.update(dict(value.pair_items()))
             return value.length if field.scorable else 0
         items = list(field.index(value))
         postings.add(docnum, [item[0] for item in items],
@@ -188,6 +197,7 @@ class FastSegmentWriter(SegmentWriter):
         base = self.docnum
         indexed = {name for name in reader.indexed_field_names() if name in self.schema}
         docmap = self.write_per_doc(sorted(set(self.schema.names()) | indexed), reader)
+        self._add_pair_source(reader)
         if _streamable(reader) and not self._postings:
             self._merging.append(MergeSource(reader.storage(), reader.segment(), base,
                                              docmap))
@@ -196,6 +206,24 @@ class FastSegmentWriter(SegmentWriter):
                 self._pool_merged_segments()
             self.add_postings_to_pool(reader, base, docmap)
         self._added = True
+
+    def _add_pair_source(self, reader):
+        # The merged segment's pair table, less the pairs of its deleted documents
+        # (read again from their stored text: a table keeps counts, not documents).
+        segment = getattr(reader, "segment", None)
+        if segment is None:
+            return
+        table = PairTable.open(reader.storage(), segment())
+        if table is None:
+            return
+        removed = Counter()
+        if reader.has_deletions():
+            names = [name for name, field in self.schema.items()
+                     if getattr(field, "prepared", None) is not None and field.stored]
+            for docnum in segment().deleted_docs():
+                stored = reader.stored_fields(docnum)
+                removed.update(text_pairs(stored.get(name) for name in names))
+        self._pair_sources.append((table, removed))
 
     def _pool_merged_segments(self):
         # A document added after segments were merged in streaming: its postings and
@@ -236,10 +264,26 @@ class FastSegmentWriter(SegmentWriter):
                     fieldwriter.write_field(fieldname, self.schema[fieldname], postings,
                                             _length_bytes(pdr, fieldname, self.docnum))
             fieldwriter.close()
+            self._write_pairs()
         finally:
             pdr.close()
+            self._close_pair_sources()
         self._postings = {}
         self._merging = []
+
+    def _write_pairs(self):
+        tables = [table for table, _ in self._pair_sources]
+        removed = Counter()
+        for _, gone in self._pair_sources:
+            removed.update(gone)
+        write_table(self.newsegment.create_file(self.storage, PAIRS),
+                    merged(tables, self._pairs, removed))
+        self._pairs = Counter()
+
+    def _close_pair_sources(self):
+        for table, _ in self._pair_sources:
+            table.close()
+        self._pair_sources = []
 
     def commit(self, mergetype=None, optimize=None, merge=None):
         """Write the new segment and make it live; then, unless the caller chose a
@@ -279,6 +323,8 @@ class FastSegmentWriter(SegmentWriter):
         self._close_deletion_searcher()
         self._postings = {}
         self._merging = []
+        self._pairs = Counter()
+        self._close_pair_sources()
         super().cancel()
 
 
