@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from vnsearch import Index, pair_counts, schema, writing
 from vnsearch.analysis import analyse, exact_pairs
 from vnsearch.errors import IndexDamagedError
-from vnsearch.pair_counts import PairTable, merged, write_table
+from vnsearch.pair_counts import DamagedTable, PairTable, merged, write_table
 from vnsearch.ranking import Ranker
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -76,12 +76,12 @@ def test_merged_tables_add_up_and_leave_removed_pairs_out():
 def test_a_damaged_table_says_so():
     items = [(f"a{n} b{n}".encode(), n + 1) for n in range(2000)]
     data = _table_bytes(items).getvalue()
-    with pytest.raises(IndexDamagedError, match="rebuild"):
+    with pytest.raises(DamagedTable, match="cannot be read"):
         PairTable(io.BytesIO(data[:-3]))
     broken = bytearray(data)
     broken[10:20] = b"\x00" * 10  # inside the first block
     table = PairTable(io.BytesIO(bytes(broken)))
-    with pytest.raises(IndexDamagedError, match="rebuild"):
+    with pytest.raises(DamagedTable, match="cannot be read"):
         table.count("a0 b0")
 
 
@@ -151,3 +151,26 @@ def test_a_full_merge_counts_only_live_documents(tmp_path):
     live = [d for n, d in enumerate(documents) if not (3 <= n < 25 and (n - 3) % 4 == 0)]
     assert {k.decode(): c for k, c in table.items()} == _counted(live)
     table.close()
+
+
+def test_a_merge_over_a_damaged_table_stops_and_loses_nothing(tmp_path):
+    documents = _documents(20)
+    folder = tmp_path / "ix"
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema.build_schema())
+    for start in (0, 10):
+        writer = writing.FastSegmentWriter(ix, _lk=False)
+        for document in documents[start:start + 10]:
+            writer.add_document(id=document["id"], title=document["title"],
+                                body=document["body"])
+        writer.commit(merge=False)
+    table = next(folder.glob("*.prs"))
+    data = bytearray(table.read_bytes())
+    data[4:40] = bytes(36)  # inside the first block
+    table.write_bytes(bytes(data))
+    writer = writing.FastSegmentWriter(ix, _lk=False)
+    with pytest.raises(IndexDamagedError, match="vnsearch rebuild"):
+        writer.commit(optimize=True)
+    writer.cancel()
+    reopened = whoosh_index.open_dir(str(folder))
+    assert reopened.doc_count() == 20 and len(reopened._segments()) == 2

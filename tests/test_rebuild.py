@@ -105,7 +105,7 @@ def test_force_accepts_fewer_documents(index, source):
     assert sorted(p.name for p in index.path.glob("gen-*")) == ["gen-2"]
 
 
-@pytest.mark.parametrize("suffix", [".trm", ".pst", ".id.col"])
+@pytest.mark.parametrize("suffix", [".trm", ".pst", ".id.col", ".prs"])
 @pytest.mark.parametrize("damage", ["scrambled", "cut short", "removed"])
 def test_rebuild_recovers_stored_documents_when_other_files_are_damaged(index, source,
                                                                        suffix, damage):
@@ -138,7 +138,7 @@ def test_check_of_a_healthy_index_with_deleted_and_replaced_documents(index):
     assert report.documents == len(ARTICLES) - 1
 
 
-@pytest.mark.parametrize("suffix", ["._stored.col", ".trm", ".pst", ".hash.col"])
+@pytest.mark.parametrize("suffix", ["._stored.col", ".trm", ".pst", ".hash.col", ".prs"])
 def test_check_reads_everything_and_names_the_damage(index, suffix):
     result = vnsearch("check", "--index", index.path)
     assert result.returncode == 0, result.stderr
@@ -163,9 +163,11 @@ def test_check_of_an_index_that_cannot_even_be_opened(index):
     assert "damaged: gen-1/" in result.stdout and ".id.col is missing" in result.stdout
 
 
-def test_searching_a_scrambled_index_is_an_error_not_a_traceback(index):
-    scramble(segment_file(index, "._stored.col"))
-    result = vnsearch("search", "dầu khí", "--index", index.path)
+@pytest.mark.parametrize("suffix, query", [("._stored.col", "dầu khí"),
+                                           (".prs", "khai thac dau khi")])
+def test_searching_a_scrambled_index_is_an_error_not_a_traceback(index, suffix, query):
+    scramble(segment_file(index, suffix))
+    result = vnsearch("search", query, "--index", index.path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"Error: The index at {index.path} is damaged ")
     assert f"`vnsearch check --index {index.path}`" in result.stderr

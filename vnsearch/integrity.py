@@ -19,6 +19,7 @@ from .durability import segment_file_problems
 from .errors import IndexDamagedError, IndexVersionError
 from .generations import open_generation
 from .manifest import generation_dir, read_manifest
+from .pair_counts import PairTable
 
 _HASH = re.compile("[0-9a-f]{40}")
 """What a content hash looks like (vnsearch.updates.content_hash: sha1, hex)."""
@@ -187,5 +188,30 @@ def _check_segment(reader, schema, name, report) -> None:
     except Exception as error:  # noqa: BLE001
         report._add(f"{name}: the terms or postings are unreadable "
                     f"({type(error).__name__}: {error})")
+    _check_pairs(reader, name, report)
+
+
+def _check_pairs(reader, name, report) -> None:
+    # The exact pairs' counts: every block inflates, keys in order, counts positive.
+    try:
+        table = PairTable.open(reader.storage(), reader.segment())
+        if table is None:
+            report._add(f"{name}: the pair table is missing")
+            return
+        try:
+            previous, found = None, 0
+            for key, count in table.items():
+                if (previous is not None and key <= previous) or count <= 0:
+                    report._add(f"{name}: the pair table is out of order near "
+                                f"{key.decode('utf-8', 'replace')!r}")
+                    return
+                previous, found = key, found + 1
+            if found != table.pairs:
+                report._add(f"{name}: the pair table holds {found} pairs, its trailer "
+                            f"says {table.pairs}")
+        finally:
+            table.close()
+    except Exception as error:  # noqa: BLE001 - damage shows in many ways
+        report._add(f"{name}: the pair table is unreadable ({error})")
 
 

@@ -34,7 +34,6 @@ from itertools import groupby
 from operator import itemgetter
 
 from .analysis import tally
-from .errors import IndexDamagedError
 
 EXTENSION = ".prs"
 """The suffix of a segment's pair table."""
@@ -47,6 +46,12 @@ BLOCK = 512
 SEPARATOR = b"\xff"
 
 _TRAILER = struct.Struct("<IQI8s")
+
+
+class DamagedTable(ValueError):
+    """A pair table that cannot be read: the index that holds it is damaged (the
+    index's readers turn this into :class:`vnsearch.errors.IndexDamagedError`, naming
+    the index and what to do)."""
 _COUNT = struct.Struct("<H")
 
 
@@ -131,8 +136,7 @@ class PairTable:
                 raise ValueError("its directory does not match its blocks")
         except (ValueError, struct.error, zlib.error) as error:
             file.close()
-            raise IndexDamagedError(f"{name} cannot be read ({error}): rebuild the index "
-                                    f"with `vnsearch rebuild`.") from None
+            raise DamagedTable(f"{name} cannot be read ({error})") from None
         self._blocks: dict[int, dict[bytes, int]] = {}
 
     @classmethod
@@ -182,8 +186,7 @@ class PairTable:
             if len(keys) != count:
                 raise ValueError("a block's keys and counts differ")
         except (ValueError, struct.error, zlib.error) as error:
-            raise IndexDamagedError(f"{self._name} cannot be read ({error}): rebuild the "
-                                    f"index with `vnsearch rebuild`.") from None
+            raise DamagedTable(f"{self._name} cannot be read ({error})") from None
         return keys, _little(counts)
 
     def close(self) -> None:

@@ -42,7 +42,9 @@ from whoosh.writing import SegmentWriter
 
 from .durability import record_segment_files, sync_folder
 from .merging import segments_to_merge, tiered_merge
-from .pair_counts import EXTENSION as PAIRS, PairTable, merged, text_pairs, write_table
+from .errors import IndexDamagedError
+from .pair_counts import (EXTENSION as PAIRS, DamagedTable, PairTable, merged, text_pairs,
+                          write_table)
 from .posting_writers import BulkFieldWriter, FieldPostings
 from .segment_merge import MergeSource, write_merged_fields
 
@@ -213,7 +215,10 @@ class FastSegmentWriter(SegmentWriter):
         segment = getattr(reader, "segment", None)
         if segment is None:
             return
-        table = PairTable.open(reader.storage(), segment())
+        try:
+            table = PairTable.open(reader.storage(), segment())
+        except DamagedTable as error:
+            raise _damaged(error) from None
         if table is None:
             return
         removed = Counter()
@@ -276,8 +281,11 @@ class FastSegmentWriter(SegmentWriter):
         removed = Counter()
         for _, gone in self._pair_sources:
             removed.update(gone)
-        write_table(self.newsegment.create_file(self.storage, PAIRS),
-                    merged(tables, self._pairs, removed))
+        try:
+            write_table(self.newsegment.create_file(self.storage, PAIRS),
+                        merged(tables, self._pairs, removed))
+        except DamagedTable as error:
+            raise _damaged(error) from None
         self._pairs = Counter()
 
     def _close_pair_sources(self):
@@ -326,6 +334,10 @@ class FastSegmentWriter(SegmentWriter):
         self._pairs = Counter()
         self._close_pair_sources()
         super().cancel()
+
+
+def _damaged(error):
+    return IndexDamagedError(f"{error}. Run `vnsearch check`, then `vnsearch rebuild`.")
 
 
 def _streamable(reader):
