@@ -108,8 +108,7 @@ _POSITIONS = formats.Positions()
 def prepare(text: str, positions_for_syllables_only: bool = True) -> PreparedText:
     analysed = analyse(text)
     found = postings(analysed)
-    pairs = {term[1:]: len(positions) for term, positions in found.items()
-             if term.startswith(EXACT_PAIR)}
+    pairs = [term[1:] for term, _ in terms(analysed) if term.startswith(EXACT_PAIR)]
     found = {term: positions for term, positions in found.items()
              if not term.startswith(EXACT_PAIR)}
     frequencies = array("I", map(len, found.values()))
@@ -123,5 +122,4 @@ def prepare(text: str, positions_for_syllables_only: bool = True) -> PreparedTex
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),
-                        sum(frequencies), PreparedText.TERM_SEPARATOR.join(map(str.encode, pairs)),
-                        array("I", pairs.values()))
+                        sum(frequencies), PreparedText.TERM_SEPARATOR.join(map(str.encode, pairs)))

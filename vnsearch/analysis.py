@@ -155,9 +155,9 @@ def postings(analysis: Analysis) -> dict[str, list[int]]:
     return found
 
 
-def tally(text: str) -> tuple[dict[str, int], list[str], dict[str, int]]:
+def tally(text: str) -> tuple[dict[str, int], list[str], list[str]]:
     """Every index term of ``text`` with its frequency, the syllable forms in order, and
-    the exact pairs with theirs: what indexing needs, without :func:`analyse`'s spans or
+    the exact pairs: what indexing needs, without :func:`analyse`'s spans or
     a Python object per term.
 
     Returns ``(frequencies, forms, pairs)``: ``frequencies`` maps each term of
@@ -166,12 +166,12 @@ def tally(text: str) -> tuple[dict[str, int], list[str], dict[str, int]]:
     (syllable ``k``: ``forms[2 * k]`` and ``forms[2 * k + 1]``). A syllable form's
     positions in ``postings(analyse(text))`` are the ``k`` it occurs at, unless a word
     or pair is spelt like it (``công_nghệ`` is one syllable, and the word of "công
-    nghệ"): then its frequency exceeds its occurrences in ``forms``. ``pairs`` counts
+    nghệ"): then its frequency exceeds its occurrences in ``forms``. ``pairs`` is
     :func:`exact_pairs`.
 
     >>> frequencies, forms, pairs = tally("Hà Nội, Hà Nội")
     >>> frequencies["~ha_noi"], forms[:4], pairs
-    (2, ['hà', '~ha', 'nội', '~noi'], Counter({'hà nội': 2}))
+    (2, ['hà', '~ha', 'nội', '~noi'], ['hà nội', 'hà nội'])
     """
     normalised, _ = normalize_with_offsets(text)
     pieces, words = segment.segment_strings(normalised)
@@ -179,7 +179,7 @@ def tally(text: str) -> tuple[dict[str, int], list[str], dict[str, int]]:
     # before[n]: how many of the pieces before piece n are syllables
     before = [0, *accumulate(map(bool, forms))]
     if not before[-1]:
-        return {}, [], {}
+        return {}, [], []
     exact, bare, folded, folded_heads, exact_heads = zip(*compress(forms, forms))
     # The pair each syllable starts with the next one where they are joined (adjacent
     # pieces), else None; the last syllable starts none.
@@ -200,7 +200,7 @@ def tally(text: str) -> tuple[dict[str, int], list[str], dict[str, int]]:
                     found.append("_".join(exact[a:b]))
                     found.append(FOLDED + "_".join(bare[a:b]))
     return (Counter(found), list(chain.from_iterable(zip(exact, folded))),
-            Counter(filter(None, exact_pairs)))
+            list(filter(None, exact_pairs)))
 
 
 _FORMS: dict[str, tuple[str, str, str, str, str] | bool] = {}

@@ -30,8 +30,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from heapq import merge
-from itertools import groupby
-from operator import itemgetter
+from itertools import islice
 
 from .analysis import tally
 
@@ -63,28 +62,20 @@ def write_table(file, items) -> int:
     firsts = []
     position = 0
     total = 0
-    keys: list[bytes] = []
-    counts = array("I")
-
-    def flush():
-        nonlocal position
+    items = iter(items)
+    while True:
+        block = list(islice(items, BLOCK))
+        if not block:
+            break
+        keys, counts = zip(*block)
         offsets.append(position)
         firsts.append(keys[0])
-        raw = _COUNT.pack(len(keys)) + _little(counts).tobytes() + SEPARATOR.join(keys)
+        raw = (_COUNT.pack(len(keys)) + _little(array("I", counts)).tobytes()
+               + SEPARATOR.join(keys))
         data = zlib.compress(raw, 6)
         file.write(data)
         position += len(data)
-        keys.clear()
-        del counts[:]
-
-    for key, count in items:
-        keys.append(key)
-        counts.append(count)
-        total += 1
-        if len(keys) == BLOCK:
-            flush()
-    if keys:
-        flush()
+        total += len(keys)
     offsets.append(position)
     directory = zlib.compress(SEPARATOR.join(firsts), 6)
     file.write(directory)
@@ -201,11 +192,26 @@ def merged(tables, extra: Counter | None = None, removed: Counter | None = None)
                for table in tables]
     if extra:
         streams.append(sorted(extra.items()))
+    if not removed and len(streams) <= 1:  # a new segment: nothing to add up
+        yield from streams[0] if streams else ()
+        return
     removed = removed or {}
-    for key, group in groupby(merge(*streams, key=itemgetter(0)), key=itemgetter(0)):
-        count = sum(count for _, count in group) - removed.get(key, 0)
-        if count > 0:
-            yield key, count
+    # Each stream is sorted, each key once in it: equal keys come together, and a
+    # tuple compares by its key first.
+    previous, total = None, 0
+    for key, count in merge(*streams):
+        if key == previous:
+            total += count
+            continue
+        if previous is not None:
+            total -= removed.get(previous, 0)
+            if total > 0:
+                yield previous, total
+        previous, total = key, count
+    if previous is not None:
+        total -= removed.get(previous, 0)
+        if total > 0:
+            yield previous, total
 
 
 def text_pairs(texts) -> Counter:
@@ -214,7 +220,7 @@ def text_pairs(texts) -> Counter:
     found: Counter = Counter()
     for text in texts:
         if text:
-            found.update({pair.encode(): count for pair, count in tally(text)[2].items()})
+            found.update(map(str.encode, tally(text)[2]))
     return found
 
 

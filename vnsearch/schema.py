@@ -7,7 +7,6 @@ of the on-disk format. Change them, or what they produce, only together with
 """
 
 from array import array
-from collections import Counter
 from itertools import count, repeat
 
 from whoosh import fields, formats
@@ -63,31 +62,23 @@ class PreparedText:
     """
 
     __slots__ = ("terms", "frequencies", "positions", "position_lengths", "length",
-                 "pairs", "pair_counts")
+                 "pairs")
 
     TERM_SEPARATOR = b"\xff"
     """Joins the terms: a byte that never occurs in UTF-8."""
 
     def __init__(self, terms, frequencies, positions, position_lengths, length,
-                 pairs=b"", pair_counts=None):
+                 pairs=b""):
         self.terms = terms
         self.frequencies = frequencies
         self.positions = positions
         self.position_lengths = position_lengths
         self.length = length
         self.pairs = pairs
-        self.pair_counts = array("I") if pair_counts is None else pair_counts
 
-    @classmethod
-    def _joined(cls, found) -> tuple[bytes, array]:
-        """``pairs`` and ``pair_counts`` of ``found`` (pair -> count)."""
-        return cls.TERM_SEPARATOR.join(map(str.encode, found)), array("I", found.values())
-
-    def pair_items(self):
-        """``(pair, count)`` of the text's exact pairs, pairs as UTF-8 bytes."""
-        if not self.pair_counts:
-            return []
-        return zip(self.pairs.split(self.TERM_SEPARATOR), self.pair_counts)
+    def pair_list(self) -> list[bytes]:
+        """Every exact pair of the text as often as it occurs, as UTF-8 bytes."""
+        return self.pairs.split(self.TERM_SEPARATOR) if self.pairs else []
 
     def term_list(self) -> list[bytes]:
         """The terms' UTF-8 bytes, in the order of ``frequencies``."""
@@ -143,8 +134,8 @@ def prepare(text: str) -> PreparedText:
     2
     >>> prepared.length  # 4 syllables, 4 folded, 2 folded pairs, 2 words, 2 folded words
     14
-    >>> list(prepared.pair_items())
-    [(b'h\xc3\xa0 n\xe1\xbb\x99i', 2)]
+    >>> [pair.decode() for pair in prepared.pair_list()]
+    ['hà nội', 'hà nội']
     """
     if not POSITIONS_FOR_SYLLABLES_ONLY:
         return _prepare_from_postings(text, False)
@@ -164,7 +155,8 @@ def prepare(text: str) -> PreparedText:
     return PreparedText(PreparedText.TERM_SEPARATOR.join(map(str.encode, frequencies)),
                         frequencies_array, positions,
                         array("I", map(size_of.get, frequencies, repeat(0))),
-                        sum(frequencies_array), *PreparedText._joined(pairs))
+                        sum(frequencies_array),
+                        PreparedText.TERM_SEPARATOR.join(map(str.encode, pairs)))
 
 
 def _encode_one_by_one(forms):
@@ -243,7 +235,7 @@ def _prepare_from_postings(text, positions_for_syllables_only):
     # The general way, through analyse() and postings(): every term with its positions.
     analysed = analysis.analyse(text)
     found = analysis.postings(analysed)
-    pairs = Counter(analysis.exact_pairs(analysed))
+    pairs = analysis.exact_pairs(analysed)
     _encode_one_positions_up_to(max(map(max, found.values()), default=-1) + 1)
     if positions_for_syllables_only:
         positional = {s.text for s in analysed.syllables}
@@ -256,7 +248,8 @@ def _prepare_from_postings(text, positions_for_syllables_only):
     return PreparedText(PreparedText.TERM_SEPARATOR.join([term.encode("utf-8")
                                                           for term in found]),
                         frequencies, b"".join(values), array("I", map(len, values)),
-                        sum(frequencies), *PreparedText._joined(pairs))
+                        sum(frequencies),
+                        PreparedText.TERM_SEPARATOR.join(map(str.encode, pairs)))
 
 
 class VietnameseText(fields.TEXT):

@@ -174,8 +174,8 @@ class FastSegmentWriter(SegmentWriter):
             value = prepared(value)
         if hasattr(value, "position_lengths"):  # a PreparedText
             postings.add_prepared(docnum, value, fieldboost)
-            if value.pair_counts:
-                self._pairs.update(dict(value.pair_items()))
+            if value.pairs:
+                self._pairs.update(value.pair_list())
             return value.length if field.scorable else 0
         items = list(field.index(value))
         postings.add(docnum, [item[0] for item in items],
