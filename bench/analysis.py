@@ -33,7 +33,7 @@ def previous_prepare():
 
 def contents(prepared):
     return (prepared.terms, prepared.frequencies.tobytes(), prepared.positions,
-            prepared.position_lengths.tobytes(), prepared.length)
+            prepared.position_lengths.tobytes(), prepared.length, prepared.pairs)
 
 
 def cpu_per_article(functions, texts, articles, runs):
