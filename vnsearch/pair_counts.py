@@ -158,9 +158,10 @@ class PairTable:
         if block is None:
             keys, counts = self._read(number)
             block = dict(zip(keys, counts))
-            if len(self._blocks) >= self.CACHED_BLOCKS:
-                self._blocks.pop(next(iter(self._blocks)))
-            self._blocks[number] = block
+            with self._lock:  # searches in threads share a table
+                if len(self._blocks) >= self.CACHED_BLOCKS:
+                    self._blocks.pop(next(iter(self._blocks)))
+                self._blocks[number] = block
         return block
 
     def _read(self, number: int):
