@@ -97,3 +97,21 @@ def test_bm25f_combines_fields_before_saturating(news):
     body_only = ranker.score([WeightedTerm("599", 1.0)], {"body": 1.0})
     assert body_only[599] < scores[599] < 3 * body_only[599]
     assert ranker.document_frequency("599", fields) == 1
+
+
+def test_posting_cache_stays_within_its_bound_and_changes_no_result(news, monkeypatch):
+    # The cache holds lists of 256 postings or more up to CACHE_POSTINGS in all: with a
+    # bound below two lists, older lists are evicted, and searches still find the same.
+    ranking.clear_cache()
+    queries = ["dầu khí", "công nghệ thông tin", "bóng đá", "tin số"]
+    monkeypatch.setattr(ranking, "CACHE_POSTINGS", 0)  # every list evicted at once
+    uncached = {q: [(h.id, h.score) for h in news.search(q, limit=20)] for q in queries}
+    assert not ranking._cache
+    monkeypatch.setattr(ranking, "CACHE_FROM", 1)
+    monkeypatch.setattr(ranking, "CACHE_POSTINGS", 400)
+    for _ in range(2):
+        for query in queries:
+            assert [(h.id, h.score) for h in news.search(query, limit=20)] == uncached[query]
+            assert 0 < ranking._cached_postings <= 400
+            assert ranking._cached_postings == sum(len(ids) for ids, _ in ranking._cache.values())
+    ranking.clear_cache()
