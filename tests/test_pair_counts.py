@@ -174,3 +174,28 @@ def test_a_merge_over_a_damaged_table_stops_and_loses_nothing(tmp_path):
     writer.cancel()
     reopened = whoosh_index.open_dir(str(folder))
     assert reopened.doc_count() == 20 and len(reopened._segments()) == 2
+
+
+def test_pair_tables_close_with_their_searcher(tmp_path):
+    # A process that opens the index afresh for every search (a CGI script, the CLI in
+    # a loop, a server following commits) keeps no pair table's file open after it.
+    import gc
+    import os
+    index = Index.create(tmp_path / "index")
+    index.commit_every = 6
+    index.add(_documents(24))
+    index.close()
+    fds = Path(f"/proc/{os.getpid()}/fd")
+
+    def search_afresh():
+        fresh = Index.open(tmp_path / "index")
+        assert fresh.search("cong nghe thong tin", limit=3) is not None  # restores accents
+        fresh.close()
+
+    search_afresh()
+    gc.collect()
+    before = len(list(fds.iterdir()))
+    for _ in range(40):
+        search_afresh()
+    gc.collect()
+    assert len(list(fds.iterdir())) <= before + 2

@@ -75,7 +75,10 @@ class Ranker:
     """Scores documents of one Whoosh searcher (one committed state of the index)."""
 
     def __init__(self, searcher):
-        self.searcher = searcher
+        # Held weakly: the rankers of searchers are kept in a weak dictionary keyed by
+        # the searcher, and a ranker holding its key would keep both alive for ever (a
+        # searcher per commit a long-lived process sees, each with its open files).
+        self._searcher = weakref.ref(searcher)
         reader = searcher.reader()
         self.leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
         self.doc_count = searcher.doc_count_all()
@@ -91,6 +94,11 @@ class Ranker:
         if ranker is None:
             ranker = _rankers[searcher] = cls(searcher)
         return ranker
+
+    @property
+    def searcher(self):
+        """The Whoosh searcher this ranker scores for (while its owner keeps it)."""
+        return self._searcher()
 
     def doc_frequency(self, field: str, text: str) -> int:
         """How many documents hold ``text`` in ``field`` (deleted ones included)."""
@@ -117,6 +125,8 @@ class Ranker:
         bodies (:mod:`vnsearch.pair_counts`)."""
         if self._pairs is None:
             self._pairs = IndexPairs(self.leaves)
+            # Its tables' files close when the searcher goes, not when the process ends.
+            weakref.finalize(self.searcher, self._pairs.close)
         return self._pairs.count(left, right)
 
     def total_length(self, field: str) -> int:
