@@ -21,12 +21,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from math import log
 
+from .bm25 import B, K1, Top
 from .pair_counts import IndexPairs
 from .postings import read_postings
 
 
-K1 = 1.2
-B = 0.75
 CACHE_POSTINGS = 20_000_000
 """Decoded postings kept across queries (about 12 bytes each, so at most some 240 MB).
 At 4 million, a bench of 200 queries on 58,538 articles in 9 segments evicted lists
@@ -46,21 +45,6 @@ VECTORISE_FROM = 10_000
 """From this many documents on, the best documents are found with numpy arrays (see
 :mod:`vnsearch.topk`); below, the dictionary path is as fast and spares a short-lived
 process numpy's import (a tenth of a second or more)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Top:
-    """The ``depth`` best documents of a query and the count of every match.
-
-    ``scores`` maps each of the best documents to its score, best first; ``unscored``
-    lists, in document order, matches holding only terms too common to score (filled
-    only when fewer than ``depth`` documents have a score, for paging past them);
-    ``total`` counts every match, scored or not.
-    """
-
-    scores: dict[int, float]
-    unscored: list[int]
-    total: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from .ranking import B, K1, Top
+from .bm25 import B, K1, Top
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 """Whoosh keeps field lengths as one byte each; this decodes them all at once."""
