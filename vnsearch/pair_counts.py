@@ -7,7 +7,7 @@ article has some 700 distinct accented pairs, most of them found in no other art
 and as index terms with posting lists they were 40 % of a segment's bytes (a term-table
 row and a posting list, ≈ 200 bytes a pair). Here each segment keeps them as one
 sorted table of ``pair -> occurrences`` (titles and bodies together), compressed in
-blocks: ≈ 8 bytes a pair.
+blocks: 4.4 bytes a pair on the news archives (docs/benchmarks.md).
 
 File layout (``<segment>.prs``, one per segment, written once and never changed)::
 
@@ -51,6 +51,8 @@ class DamagedTable(ValueError):
     """A pair table that cannot be read: the index that holds it is damaged (the
     index's readers turn this into :class:`vnsearch.errors.IndexDamagedError`, naming
     the index and what to do)."""
+
+
 _COUNT = struct.Struct("<H")
 
 
