@@ -1,6 +1,5 @@
 """Tests for vnsearch.json_lines: one bad line never costs more than itself."""
 
-import codecs
 import json
 import os
 import re
