@@ -51,17 +51,23 @@ def read_jsonl(path):
                 yield json.loads(line)
 
 
-def load_corpus(paths, limit=None):
+def load_corpus(paths, limit=None, step=1):
     """Load documents from one or more JSON Lines files as ``{"id","title","date","body"}``.
 
     Extra keys (``source``, ``url``, …) are dropped, so every system sees the same four.
-    ``limit`` keeps the first N documents over all files.
+    ``limit`` keeps the first N documents over all files; ``step`` keeps every
+    ``step``-th one only (the first, then ``step`` further on, …) without holding the
+    others: a sample of a million-article archive in a few MB.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     docs = []
+    seen = 0
     for path in paths:
         for obj in read_jsonl(path):
+            seen += 1
+            if (seen - 1) % step:
+                continue
             docs.append({key: obj.get(key) for key in ("id", "title", "date", "body")})
             if limit is not None and len(docs) >= limit:
                 return docs
@@ -157,8 +163,21 @@ def latency_summary(seconds):
 def peak_rss_mb(children=False):
     """Peak resident memory of this process (or of its largest finished child), in MB.
 
-    Linux reports ``ru_maxrss`` in kilobytes.
+    For this process it is the kernel's high-water mark of its own memory (``VmHWM``),
+    not ``ru_maxrss``: Linux keeps ``ru_maxrss`` across fork and exec, so a child
+    started by a parent that once held 1.3 GB reported 1.3 GB however little it used
+    (the benchmarks' workers are started by a parent that loads whole archives). For
+    children it is ``ru_maxrss`` of the largest one (in kilobytes on Linux), which the
+    same caveat applies to.
     """
+    if not children:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass  # not Linux: ru_maxrss, with its caveat
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024
 

@@ -10,7 +10,7 @@ their own) and merges them into one segment, once per way and run, each time in 
 fresh child process (``FastSegmentWriter.commit(optimize=True)``): ``stream`` is
 :mod:`vnsearch.segment_merge`, ``pool`` the writer's pool (Whoosh's ``add_reader``,
 posting by posting). Reported per run: wall and CPU seconds of the merge, the child's
-RSS before it and at its peak (``ru_maxrss``); the merged files of every run must be
+RSS before it and at its peak (``VmHWM``, :func:`bench.common.peak_rss_mb`); the merged files of every run must be
 the same bytes, or the benchmark fails.
 """
 
@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import format_table, read_jsonl
+from bench.common import format_table, peak_rss_mb, read_jsonl
 
 INDEX_NAME = "MAIN"
 
@@ -78,11 +77,11 @@ def merge_child(folder, way):
     if way == "pool":
         writing._streamable = lambda reader: False
     ix = FileIndex(FileStorage(folder), indexname=INDEX_NAME)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_rss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     writing.FastSegmentWriter(ix).commit(optimize=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_peak = peak_rss_mb()
     (segment,) = FileIndex(FileStorage(folder), indexname=INDEX_NAME)._segments()
     prefix = segment.make_filename("")
     from whoosh.filedb.filetables import OrderedHashReader

@@ -13,9 +13,9 @@ same documents, or ``python -c pass`` for process start-up) and the ratio betwee
         --sizes 38087 100000 300000       # growth over an archive from bench.corpus
 
 Indexing runs in a child process (``--build-worker``) for each system, so its peak RSS is
-that child's own ``ru_maxrss``; the child loads the corpus into memory before the clock
-starts, and the RSS after loading is reported too. Query latencies are measured with the
-systems interleaved query by query (so load from other users of the machine hits both
+that child's own (``VmHWM``, see :func:`bench.common.peak_rss_mb`); the child loads the
+corpus into memory before the clock starts, and the RSS after loading is reported too.
+Query latencies are measured with the systems interleaved query by query (so load from other users of the machine hits both
 alike), after a few warm-up queries. Each system runs each query once: the queries go in
 turn to the two variants, "ids only" (the top 10 as returned) and "with snippets" (every
 hit's snippet read, as a user sees them), since repeating a query at once would time
@@ -311,7 +311,7 @@ class SpeedBenchmark:
         builds = {"vnsearch": {"out": self.args.index}, "fts5": fts}
         n = fts["docs"]
         # Queries from titles spread over the archive, not only its first articles.
-        docs = load_corpus([corpus])[::max(1, n // 20_000)]
+        docs = load_corpus([corpus], step=max(1, n // 20_000))
         queries = title_queries(docs, self.args.per_length, self.args.seed)
         warmup = [q for qs in title_queries(docs, 1, self.args.seed + 1).values() for q in qs]
         del docs
@@ -421,7 +421,7 @@ def run_build_worker(spec):
 def build_worker(spec):
     """Child process: load the documents, build one index, print its figures as JSON.
 
-    Peak RSS is this process's ``ru_maxrss``; ``children_peak_rss_mb`` is that of its
+    Peak RSS is this process's high-water mark; ``children_peak_rss_mb`` is that of its
     largest subprocess, if the indexer starts any (worker processes for segmentation).
     With ``stream`` the documents are read from the file as they are indexed, not
     loaded first; with ``add`` N, the N documents after the first ``size`` are added
