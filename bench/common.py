@@ -4,6 +4,7 @@ Kept small on purpose; each benchmark script reads top to bottom without it.
 """
 
 import gzip
+import itertools
 import json
 import math
 import os
@@ -61,17 +62,9 @@ def load_corpus(paths, limit=None, step=1):
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    docs = []
-    seen = 0
-    for path in paths:
-        for obj in read_jsonl(path):
-            seen += 1
-            if (seen - 1) % step:
-                continue
-            docs.append({key: obj.get(key) for key in ("id", "title", "date", "body")})
-            if limit is not None and len(docs) >= limit:
-                return docs
-    return docs
+    objects = itertools.chain.from_iterable(map(read_jsonl, paths))
+    return [{key: obj.get(key) for key in ("id", "title", "date", "body")}
+            for obj in itertools.islice(itertools.islice(objects, 0, None, step), limit)]
 
 
 def load_queries(path):

@@ -10,8 +10,8 @@ their own) and merges them into one segment, once per way and run, each time in 
 fresh child process (``FastSegmentWriter.commit(optimize=True)``): ``stream`` is
 :mod:`vnsearch.segment_merge`, ``pool`` the writer's pool (Whoosh's ``add_reader``,
 posting by posting). Reported per run: wall and CPU seconds of the merge, the child's
-RSS before it and at its peak (``VmHWM``, :func:`bench.common.peak_rss_mb`); the merged files of every run must be
-the same bytes, or the benchmark fails.
+RSS before it and at its peak (``VmHWM``, :func:`bench.common.peak_rss_mb`); the merged
+files of every run must be the same bytes, or the benchmark fails.
 """
 
 import argparse

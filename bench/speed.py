@@ -15,8 +15,8 @@ same documents, or ``python -c pass`` for process start-up) and the ratio betwee
 Indexing runs in a child process (``--build-worker``) for each system, so its peak RSS is
 that child's own (``VmHWM``, see :func:`bench.common.peak_rss_mb`); the child loads the
 corpus into memory before the clock starts, and the RSS after loading is reported too.
-Query latencies are measured with the systems interleaved query by query (so load from other users of the machine hits both
-alike), after a few warm-up queries. Each system runs each query once: the queries go in
+Query latencies are measured with the systems interleaved query by query (so load
+from other users of the machine hits both alike), after a few warm-up queries. Each system runs each query once: the queries go in
 turn to the two variants, "ids only" (the top 10 as returned) and "with snippets" (every
 hit's snippet read, as a user sees them), since repeating a query at once would time
 warm caches.
